@@ -1,0 +1,49 @@
+"""Dependencies handed to routes: settings, the registry, and bearer-token authentication."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from bridge.errors import UnauthorizedError
+from bridge.registry import Registry
+from bridge.settings import BridgeSettings
+
+
+def _settings(request: Request) -> BridgeSettings:
+    settings: BridgeSettings = request.app.state.settings
+    return settings
+
+
+def _registry(request: Request) -> Registry:
+    registry: Registry = request.app.state.registry
+    return registry
+
+
+SettingsDep = Annotated[BridgeSettings, Depends(_settings)]
+RegistryDep = Annotated[Registry, Depends(_registry)]
+
+
+def require_token(request: Request, settings: SettingsDep) -> None:
+    """Accepts ``Authorization: Bearer <token>`` for any configured token (constant-time compare).
+
+    With no tokens configured the API is open; ``guardian-bridge serve`` refuses that off loopback.
+    """
+    tokens = settings.token_values()
+    if not tokens:
+        return
+    header = request.headers.get("authorization", "")
+    scheme, _, presented = header.partition(" ")
+    if scheme.lower() != "bearer" or not presented:
+        raise UnauthorizedError("missing bearer token")
+    matched = False
+    for token in tokens:
+        # Compare against every token so the time taken does not reveal which one matched.
+        matched |= hmac.compare_digest(presented.strip().encode(), token.encode())
+    if not matched:
+        raise UnauthorizedError("invalid bearer token")
+
+
+Authenticated = Depends(require_token)

@@ -1,0 +1,144 @@
+"""``/v1/enrollments``: start an enrollment and relay each of its steps."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+
+from fastapi import APIRouter, Header, Query, Response
+from fastapi.responses import StreamingResponse
+
+from bridge import models as m
+from bridge.api.deps import Authenticated, RegistryDep, SettingsDep
+from bridge.api.schemas import CreateEnrollment, SubmitCode, SubmitPhone
+from bridge.errors import BridgeError
+from bridge.phone import parse_e164
+from bridge.urls import HostPolicy, check_ticket_url
+
+router = APIRouter(prefix="/v1/enrollments", tags=["enrollments"], dependencies=[Authenticated])
+
+ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
+    code: {"description": text}
+    for code, text in {
+        401: "unauthorized",
+        404: "enrollment_not_found",
+        409: "step_out_of_order",
+        410: "enrollment_expired",
+        422: "invalid_request / ticket_url_rejected",
+        429: "session_limit (with Retry-After)",
+        502: "widget_unrecognized",
+        503: "browser_unavailable",
+        504: "widget_timeout",
+    }.items()
+}
+
+
+@router.post("", status_code=201, responses=ERROR_RESPONSES)
+async def create_enrollment(
+    body: CreateEnrollment, registry: RegistryDep, settings: SettingsDep
+) -> m.Enrollment:
+    """Opens the ticket in a fresh browser context and runs until phone entry (or code entry when
+    ``phone_number`` is given)."""
+    check_ticket_url(body.ticket_url, HostPolicy.of(settings.allowed_hosts))
+    phone = parse_e164(body.phone_number) if body.phone_number else None
+    session = await registry.create()
+    await session.start(body.ticket_url)
+    if phone is not None and session.state is m.EnrollmentState.AWAITING_PHONE:
+        await session.submit_phone(phone, body.channel)
+    return session.view()
+
+
+@router.get("", responses=ERROR_RESPONSES)
+async def list_enrollments(registry: RegistryDep) -> m.EnrollmentList:
+    return m.EnrollmentList(enrollments=[s.view() for s in registry.all()])
+
+
+@router.get("/{enrollment_id}", responses=ERROR_RESPONSES)
+async def get_enrollment(enrollment_id: str, registry: RegistryDep) -> m.Enrollment:
+    return registry.get(enrollment_id).view()
+
+
+@router.post("/{enrollment_id}/phone", responses=ERROR_RESPONSES)
+async def submit_phone(enrollment_id: str, body: SubmitPhone, registry: RegistryDep) -> m.Enrollment:
+    session = registry.get(enrollment_id)
+    try:
+        phone = parse_e164(body.phone_number)
+    except BridgeError as exc:
+        exc.enrollment_id = enrollment_id
+        raise
+    await session.submit_phone(phone, body.channel or session.channel)
+    return session.view()
+
+
+@router.post("/{enrollment_id}/code", responses=ERROR_RESPONSES)
+async def submit_code(enrollment_id: str, body: SubmitCode, registry: RegistryDep) -> m.Enrollment:
+    session = registry.get(enrollment_id)
+    await session.submit_code(body.code)
+    return session.view()
+
+
+@router.post("/{enrollment_id}/resend", responses=ERROR_RESPONSES)
+async def resend(enrollment_id: str, registry: RegistryDep) -> m.Enrollment:
+    session = registry.get(enrollment_id)
+    await session.resend()
+    return session.view()
+
+
+@router.delete("/{enrollment_id}", status_code=204, responses=ERROR_RESPONSES)
+async def cancel(enrollment_id: str, registry: RegistryDep) -> Response:
+    await registry.cancel(enrollment_id)
+    return Response(status_code=204)
+
+
+@router.get("/{enrollment_id}/calls", responses=ERROR_RESPONSES)
+async def calls(
+    enrollment_id: str,
+    registry: RegistryDep,
+    after: int = Query(default=0, ge=0, description="Return calls with seq greater than this."),
+    limit: int = Query(default=100, ge=1, le=1000),
+) -> m.CallPage:
+    recorder = registry.get(enrollment_id).recorder
+    await recorder.drain()
+    page = recorder.after(after, limit)
+    return m.CallPage(calls=page, next_after=page[-1].seq if page else after)
+
+
+@router.get(
+    "/{enrollment_id}/screenshot",
+    responses={**ERROR_RESPONSES, 200: {"content": {"image/png": {}}}},
+    response_class=Response,
+)
+async def screenshot(enrollment_id: str, registry: RegistryDep) -> Response:
+    png = await registry.get(enrollment_id).screenshot()
+    return Response(png, media_type="image/png", headers={"Cache-Control": "no-store"})
+
+
+@router.get(
+    "/{enrollment_id}/events",
+    responses={**ERROR_RESPONSES, 200: {"content": {"text/event-stream": {}}}},
+    response_class=StreamingResponse,
+)
+async def events(
+    enrollment_id: str,
+    registry: RegistryDep,
+    after: int = Query(default=0, ge=0),
+    last_event_id: int | None = Header(default=None),
+) -> StreamingResponse:
+    """Server-sent events: ``state`` and ``step`` entries, from the beginning (or ``after``); the
+    stream ends once the enrollment is finished."""
+    log = registry.get(enrollment_id).events
+    cursor = last_event_id if last_event_id is not None else after
+
+    async def stream() -> AsyncIterator[str]:
+        async for event in log.follow(cursor):
+            if event is None:
+                yield ": keep-alive\n\n"
+                continue
+            data = json.dumps(event.model_dump(mode="json")["data"], separators=(",", ":"))
+            yield f"id: {event.seq}\nevent: {event.type}\ndata: {data}\n\n"
+
+    return StreamingResponse(
+        stream(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )

@@ -1,0 +1,310 @@
+"""One enrollment: its browser context and page, call recorder, widget driver and state machine.
+
+Steps on one enrollment are serialised by a lock; each runs under the step timeout and ends in a stable
+state the caller can read, whether the widget accepted, rejected or broke.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
+
+from playwright.async_api import BrowserContext, Page
+
+from bridge import models as m
+from bridge.browser import translate_playwright_errors
+from bridge.capture import CallRecorder
+from bridge.errors import (
+    BridgeError,
+    BrowserCrashedError,
+    EnrollmentExpiredError,
+    StepOutOfOrderError,
+    WidgetTimeoutError,
+    WidgetUnrecognizedError,
+)
+from bridge.events import EventLog
+from bridge.phone import PhoneNumber
+from bridge.redact import Redactor
+from bridge.settings import BridgeSettings
+from bridge.widgets.base import Outcome, WidgetDriver
+from bridge.widgets.detect import open_widget
+
+log = logging.getLogger("bridge.enrollment")
+S = m.EnrollmentState
+
+# Fixed, secret-free explanations for every code a step can end with.
+ERROR_MESSAGES = {
+    "invalid_phone_number": "The widget rejected the phone number.",
+    "too_many_sms": "The widget refused to send more codes to this number for now.",
+    "error_sending_sms": "The widget could not send the code.",
+    "invalid_otp": "The widget did not accept the code.",
+    "invalid_otp_format": "The widget expects a code of 6 digits.",
+    "too_many_attempts": "Too many wrong codes: the widget locked this enrollment.",
+    "ticket_invalid": "The enrollment ticket is not valid.",
+    "ticket_used": "The enrollment ticket was already used.",
+    "ticket_expired": "The enrollment ticket has expired.",
+    "already_enrolled": "The user is already enrolled.",
+    "transaction_expired": "The widget's enrollment transaction expired.",
+    "channel_unsupported": "The widget does not offer this channel.",
+    "widget_error": "The widget showed an error.",
+    "widget_unrecognized": "The page is not an enrollment widget the bridge knows.",
+    "widget_timeout": "The widget did not reach its next state in time.",
+    "browser_crashed": "The browser went away during the enrollment.",
+    "upstream_error": "The widget's server answered with an error.",
+}
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class EnrollmentSession:
+    def __init__(self, settings: BridgeSettings, context: BrowserContext, page: Page) -> None:
+        self.id = f"enr_{uuid.uuid4().hex[:20]}"
+        self.settings = settings
+        self.context = context
+        self.page = page
+        self.redactor = Redactor(enabled=not settings.capture_unredacted)
+        self.recorder = CallRecorder(
+            self.redactor, settings.capture_max_calls, settings.capture_max_body_bytes
+        )
+        self.recorder.attach(context)
+        self.events = EventLog()
+        self.lock = asyncio.Lock()
+        self.driver: WidgetDriver | None = None
+        self.state = S.STARTING
+        self.phone: PhoneNumber | None = None
+        self.channel: m.Channel = "sms"
+        self.recovery_code: str | None = None
+        self.last_error: m.LastError | None = None
+        self.code_attempts = 0
+        self.steps: list[m.Step] = []
+        self.created_at = self.updated_at = _now()
+        self.expires_at = self.created_at + timedelta(seconds=settings.max_age_s)
+        self.created_mono = self.last_activity = time.monotonic()
+        self.final_screenshot: bytes | None = None
+        self.closed = False
+        self.on_close: Callable[[EnrollmentSession], Awaitable[None]] | None = None
+
+    # --- public steps ---
+    async def start(self, ticket_url: str) -> None:
+        ticket = dict(parse_qsl(urlsplit(ticket_url).query)).get("ticket")
+        self.redactor.add_secret(ticket)
+        await self._step("start", {S.STARTING}, lambda: self._open(ticket_url))
+
+    async def submit_phone(self, phone: PhoneNumber, channel: m.Channel) -> None:
+        self.redactor.add_phone(phone.e164, phone.national)
+        self.phone, self.channel = phone, channel
+
+        async def run() -> Outcome:
+            assert self.driver is not None  # guaranteed by the awaiting_phone state
+            return await self.driver.submit_phone(phone, channel)
+
+        await self._step("phone", {S.AWAITING_PHONE}, run)
+
+    async def submit_code(self, code: str) -> None:
+        self.redactor.add_secret(code)
+
+        async def run() -> Outcome:
+            assert self.driver is not None
+            self.code_attempts += 1
+            return await self.driver.submit_code(code)
+
+        await self._step("code", {S.AWAITING_CODE}, run)
+
+    async def resend(self) -> None:
+        async def run() -> Outcome:
+            assert self.driver is not None
+            return await self.driver.resend()
+
+        await self._step("resend", {S.AWAITING_CODE}, run)
+
+    async def screenshot(self) -> bytes:
+        if self.closed:
+            if self.final_screenshot is not None:
+                return self.final_screenshot
+            raise StepOutOfOrderError("the enrollment's page is closed", enrollment_id=self.id)
+        async with self.lock:
+            with translate_playwright_errors("taking a screenshot"):
+                return await self.page.screenshot(type="png")
+
+    # --- state machine ---
+    async def _step(
+        self,
+        name: m.StepName,
+        allowed: set[m.EnrollmentState],
+        run: Callable[[], Awaitable[Outcome]],
+    ) -> None:
+        async with self.lock:
+            self._check_allowed(name, allowed)
+            self.last_activity = time.monotonic()
+            started_at, t0 = _now(), time.monotonic()
+            try:
+                async with asyncio.timeout(self.settings.step_timeout_s + 5):
+                    with translate_playwright_errors(f"running the {name} step"):
+                        outcome = await run()
+            except TimeoutError as exc:
+                outcome = Outcome.error("widget_timeout", None)
+                log.debug("step timed out", exc_info=exc)
+            except BridgeError as exc:
+                if self.closed:
+                    # Cancelled or expired while the step ran: the close, not the browser, ended it.
+                    raise StepOutOfOrderError(
+                        f"the enrollment was {self.state.value} during the {name} step",
+                        enrollment_id=self.id,
+                    ) from exc
+                await self._record(name, started_at, t0, Outcome.error(exc.code, None))
+                if isinstance(exc, BrowserCrashedError):
+                    await self._finish(S.FAILED)
+                exc.enrollment_id = self.id
+                raise
+            await self._apply(name, started_at, t0, outcome)
+
+    def _check_allowed(self, name: str, allowed: set[m.EnrollmentState]) -> None:
+        if self.state is S.EXPIRED:
+            raise EnrollmentExpiredError("the enrollment expired", enrollment_id=self.id)
+        if self.state not in allowed:
+            wanted = " or ".join(sorted(s.value for s in allowed))
+            raise StepOutOfOrderError(
+                f"cannot run the {name} step in state {self.state.value} (needs {wanted})",
+                enrollment_id=self.id,
+            )
+
+    async def _open(self, ticket_url: str) -> Outcome:
+        driver = await open_widget(self.page, self.recorder, ticket_url, self.settings.step_timeout_s)
+        if driver is None:
+            return Outcome.error("widget_unrecognized", None)
+        self.driver = driver
+        await self._emit_state(flavour=driver.flavour.value)
+        return await driver.ready()
+
+    async def _apply(self, name: m.StepName, started_at: datetime, t0: float, out: Outcome) -> None:
+        await self._record(name, started_at, t0, out)
+        if out.error_code == "widget_timeout":
+            raise WidgetTimeoutError(ERROR_MESSAGES["widget_timeout"], enrollment_id=self.id)
+        if out.error_code == "widget_unrecognized":
+            path = await self._save_unrecognized()
+            await self._finish(S.FAILED)
+            where = f" (screenshot saved as {path.name})" if path else ""
+            raise WidgetUnrecognizedError(
+                ERROR_MESSAGES["widget_unrecognized"] + where, enrollment_id=self.id
+            )
+        if out.kind == "terminal":
+            await self._finish(S.FAILED)
+        elif out.kind == "ok":
+            next_state = {"start": S.AWAITING_PHONE, "phone": S.AWAITING_CODE}.get(name)
+            if name == "code":
+                self.recovery_code = out.recovery_code
+                self.redactor.add_secret(out.recovery_code)
+                await self._finish(S.COMPLETED)
+            elif next_state is not None:
+                await self._set_state(next_state)
+        elif name == "start":
+            await self._finish(S.FAILED)
+
+    async def _record(self, name: m.StepName, started_at: datetime, t0: float, out: Outcome) -> None:
+        duration_ms = (time.monotonic() - t0) * 1000
+        widget_ms = self.driver.clock.take_ms() if self.driver else duration_ms
+        message = self.redactor.text(out.widget_message) if out.widget_message else None
+        step = m.Step(
+            name=name,
+            outcome={"ok": "ok", "rejected": "rejected", "terminal": "failed"}[out.kind]
+            if out.error_code != "widget_timeout"
+            else "timeout",
+            started_at=started_at,
+            duration_ms=round(duration_ms, 1),
+            widget_ms=round(min(widget_ms, duration_ms), 1),
+            widget_message=message,
+            error_code=out.error_code,
+        )
+        self.steps.append(step)
+        if out.error_code:
+            self.last_error = m.LastError(
+                code=out.error_code,
+                message=ERROR_MESSAGES.get(out.error_code, "The widget reported a problem."),
+                widget_message=message,
+            )
+        else:
+            self.last_error = None
+        self.updated_at = _now()
+        self.last_activity = time.monotonic()
+        await self.events.emit("step", step.model_dump(mode="json"))
+
+    async def _set_state(self, state: m.EnrollmentState) -> None:
+        self.state = state
+        self.updated_at = _now()
+        await self._emit_state()
+
+    async def _emit_state(self, **extra: str) -> None:
+        data: dict[str, object] = {"state": self.state.value, **extra}
+        if self.last_error:
+            data["last_error"] = self.last_error.model_dump()
+        await self.events.emit("state", data)
+
+    async def _finish(self, state: m.EnrollmentState) -> None:
+        """Moves to a terminal state and releases the browser context (the record stays readable)."""
+        if state is S.FAILED and not self.closed:
+            try:
+                self.final_screenshot = await self.page.screenshot(type="png", timeout=3000)
+            except Exception:
+                self.final_screenshot = None
+        await self._set_state(state)
+        await self.release()
+
+    async def _save_unrecognized(self) -> Path | None:
+        directory = self.settings.artifacts_dir
+        try:
+            directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+            path = directory / f"{self.id}-unrecognized.png"
+            await self.page.screenshot(path=str(path), type="png", timeout=5000)
+            path.chmod(0o600)
+            return path
+        except Exception:
+            log.warning("could not save the unrecognised-widget screenshot", exc_info=True)
+            return None
+
+    # --- lifecycle ---
+    async def close(self, state: m.EnrollmentState, error_code: str | None = None) -> None:
+        """Ends the enrollment from outside (cancel, expiry, browser crash) and frees its context."""
+        if self.state.terminal:
+            await self.release()
+            return
+        if error_code:
+            self.last_error = m.LastError(code=error_code, message=ERROR_MESSAGES[error_code])
+        await self._set_state(state)
+        await self.release()
+
+    async def release(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        try:
+            await self.context.close()
+        except Exception:
+            log.debug("context close failed", exc_info=True)
+        await self.events.close()
+        if self.on_close is not None:
+            await self.on_close(self)
+
+    def view(self) -> m.Enrollment:
+        return m.Enrollment(
+            id=self.id,
+            state=self.state,
+            flavour=self.driver.flavour if self.driver else None,
+            phone_number=self.phone.masked if self.phone else None,
+            channel=self.channel,
+            recovery_code=self.recovery_code if self.state is S.COMPLETED else None,
+            last_error=self.last_error,
+            code_attempts=self.code_attempts,
+            created_at=self.created_at,
+            updated_at=self.updated_at,
+            expires_at=self.expires_at,
+            steps=list(self.steps),
+            calls=self.recorder.total,
+        )

@@ -1,0 +1,58 @@
+"""Phone numbers: parse E.164 input into what a widget's country selector and phone field need."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import phonenumbers
+
+from bridge.errors import InvalidRequestError
+
+_E164 = re.compile(r"^\+[1-9]\d{4,14}$")
+
+
+@dataclass(frozen=True)
+class PhoneNumber:
+    e164: str
+    region: str  # ISO 3166 alpha-2, e.g. "GB"
+    country_code: int  # e.g. 44
+    national: str  # national significant number, digits only, e.g. "7911123456"
+
+    @property
+    def masked(self) -> str:
+        return mask(self.e164)
+
+
+def mask(e164: str) -> str:
+    """``+1******0123``: the country code and the last four digits, the rest starred."""
+    try:
+        cc = str(phonenumbers.parse(e164, None).country_code)
+    except phonenumbers.NumberParseException:
+        cc = e164[1:2]
+    digits = e164[1 + len(cc) :]
+    return "+" + cc + "*" * max(len(digits) - 4, 0) + digits[-4:]
+
+
+def parse_e164(raw: str) -> PhoneNumber:
+    """Parses a caller's E.164 number. Syntax is checked here; whether the number is real is the
+    widget's call (a number it rejects is an outcome, not a request error)."""
+    compact = re.sub(r"[\s\-().]", "", raw)
+    if not _E164.match(compact):
+        raise InvalidRequestError("phone_number must be in E.164 form, e.g. +14155550123")
+    try:
+        parsed = phonenumbers.parse(compact, None)
+    except phonenumbers.NumberParseException as exc:
+        raise InvalidRequestError("phone_number has no known country code") from exc
+    country_code = parsed.country_code or 0
+    region = phonenumbers.region_code_for_number(parsed)
+    if not region or region == "ZZ":
+        region = phonenumbers.region_code_for_country_code(country_code)
+    if not region or region == "ZZ":
+        raise InvalidRequestError("phone_number has no known country code")
+    return PhoneNumber(
+        e164=compact,
+        region=region,
+        country_code=country_code,
+        national=phonenumbers.national_significant_number(parsed),
+    )

@@ -1,0 +1,148 @@
+"""All enrollments of this process: create, find, close; the session limit and wait queue; the reaper."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import time
+
+from bridge import models as m
+from bridge.browser import BrowserManager, translate_playwright_errors
+from bridge.enrollment import EnrollmentSession
+from bridge.errors import EnrollmentNotFoundError, SessionLimitError
+from bridge.settings import BridgeSettings
+
+log = logging.getLogger("bridge.registry")
+
+
+class Registry:
+    def __init__(self, settings: BridgeSettings, browser: BrowserManager) -> None:
+        self.settings = settings
+        self.browser = browser
+        self._sessions: dict[str, EnrollmentSession] = {}
+        self._open = 0  # enrollments holding a browser context (the limited resource)
+        self._waiting = 0
+        self._slot_freed = asyncio.Condition()
+        self._reaper: asyncio.Task[None] | None = None
+        self.rejections = 0
+        browser.on_crash.append(self._fail_all_open)
+
+    # --- admission ---
+    @property
+    def in_use(self) -> int:
+        return self._open
+
+    @property
+    def waiting(self) -> int:
+        return self._waiting
+
+    async def _admit(self) -> None:
+        """Takes a slot, waiting in a bounded queue for up to ``queue_timeout_s``; else 429."""
+        if self._open < self.settings.max_enrollments:
+            self._open += 1
+            return
+        timeout = self.settings.queue_timeout_s
+        if timeout <= 0 or self._waiting >= self.settings.max_queue:
+            self._reject()
+        self._waiting += 1
+        try:
+            async with self._slot_freed:
+                await asyncio.wait_for(
+                    self._slot_freed.wait_for(lambda: self._open < self.settings.max_enrollments),
+                    timeout,
+                )
+                self._open += 1
+        except TimeoutError:
+            self._reject()
+        finally:
+            self._waiting -= 1
+
+    def _reject(self) -> None:
+        self.rejections += 1
+        retry = max(1, math.ceil(min(self.settings.idle_ttl_s, 30)))
+        raise SessionLimitError(
+            f"all {self.settings.max_enrollments} enrollment sessions are in use",
+            retry_after=retry,
+        )
+
+    async def _release_slot(self, _: EnrollmentSession | None = None) -> None:
+        self._open -= 1
+        async with self._slot_freed:
+            self._slot_freed.notify()
+
+    # --- lifecycle ---
+    async def create(self) -> EnrollmentSession:
+        await self._admit()
+        try:
+            context = await self.browser.new_context()
+            with translate_playwright_errors("opening a page"):
+                context.set_default_timeout(self.settings.step_timeout_s * 1000)
+                page = await context.new_page()
+        except BaseException:
+            await self._release_slot()
+            raise
+        session = EnrollmentSession(self.settings, context, page)
+        session.on_close = self._release_slot
+        self._sessions[session.id] = session
+        return session
+
+    def get(self, enrollment_id: str) -> EnrollmentSession:
+        session = self._sessions.get(enrollment_id)
+        if session is None:
+            raise EnrollmentNotFoundError("no enrollment with this id", enrollment_id=enrollment_id)
+        return session
+
+    def all(self) -> list[EnrollmentSession]:
+        return sorted(self._sessions.values(), key=lambda s: s.created_at)
+
+    async def cancel(self, enrollment_id: str) -> None:
+        session = self.get(enrollment_id)
+        await session.close(m.EnrollmentState.CANCELLED)
+
+    async def _fail_all_open(self) -> None:
+        for session in list(self._sessions.values()):
+            if not session.closed:
+                await session.close(m.EnrollmentState.FAILED, "browser_crashed")
+        with contextlib.suppress(Exception):
+            await self.browser.start()
+
+    # --- reaper ---
+    def start_reaper(self) -> None:
+        self._reaper = asyncio.get_running_loop().create_task(self._reap_forever())
+
+    async def _reap_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.reap_interval_s)
+            try:
+                await self.reap()
+            except Exception:  # the reaper must outlive any one bad session
+                log.exception("reaper pass failed")
+
+    async def reap(self, now: float | None = None) -> int:
+        """Expires idle or too-old enrollments and forgets finished ones past retention."""
+        now = time.monotonic() if now is None else now
+        expired = 0
+        for session in list(self._sessions.values()):
+            age = now - session.created_mono
+            idle = now - session.last_activity
+            if not session.state.terminal and (
+                idle > self.settings.idle_ttl_s or age > self.settings.max_age_s
+            ):
+                if session.lock.locked():
+                    continue  # a step in progress is bounded by the step timeout
+                await session.close(m.EnrollmentState.EXPIRED)
+                expired += 1
+            elif session.state.terminal and idle > self.settings.retention_s:
+                await session.release()
+                self._sessions.pop(session.id, None)
+        return expired
+
+    async def close(self) -> None:
+        if self._reaper is not None:
+            self._reaper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reaper
+        for session in list(self._sessions.values()):
+            await session.close(m.EnrollmentState.CANCELLED)

@@ -1,0 +1,77 @@
+"""BridgeSettings: every knob of the bridge, read from ``BRIDGE_*`` environment variables.
+
+Built once in the entry point and passed in (``create_app(settings)``); tests construct it directly.
+The names of ``BRIDGE_API_TOKENS``, ``BRIDGE_ALLOWED_HOSTS``, ``BRIDGE_BROWSER_EXECUTABLE``,
+``BRIDGE_BROWSER_WS_ENDPOINT`` and ``BRIDGE_MAX_ENROLLMENTS`` are a documented interface: keep them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+def _split_csv(value: Any) -> Any:
+    """Comma-separated environment values become lists; lists pass through."""
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class BridgeSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="BRIDGE_", extra="ignore", frozen=True)
+
+    # --- access ---
+    api_tokens: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list,
+        description="Bearer tokens accepted by the API (comma-separated; several allow rotation).",
+    )
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["*.auth0.com"],
+        description="Ticket URL host patterns; http, IP literals and private hosts need an exact entry.",
+    )
+    # --- browser ---
+    browser_executable: str | None = Field(
+        default=None, description="Chromium to launch; found automatically when unset."
+    )
+    browser_ws_endpoint: str | None = Field(
+        default=None, description="Connect to a remote Playwright server instead of launching."
+    )
+    headless: bool = True
+    # --- limits and lifecycle ---
+    max_enrollments: int = Field(default=16, ge=1, le=1000)
+    queue_timeout_s: float = Field(default=0.0, ge=0, le=300)
+    max_queue: int = Field(default=32, ge=0)
+    step_timeout_s: float = Field(default=20.0, gt=0, le=300)
+    idle_ttl_s: float = Field(default=600.0, gt=0)
+    max_age_s: float = Field(default=1800.0, gt=0)
+    retention_s: float = Field(
+        default=900.0, ge=0, description="How long a finished enrollment stays readable."
+    )
+    reap_interval_s: float = Field(default=2.0, gt=0)
+    # --- capture ---
+    capture_unredacted: bool = Field(
+        default=False, description="Record captured calls without redacting secrets (debug only)."
+    )
+    capture_max_calls: int = Field(default=200, ge=1)
+    capture_max_body_bytes: int = Field(default=16_384, ge=256)
+    # --- artifacts ---
+    artifacts_dir: Path = Field(
+        default=Path("artifacts"), description="Where unrecognised-widget screenshots are kept."
+    )
+
+    @field_validator("api_tokens", "allowed_hosts", mode="before")
+    @classmethod
+    def _csv(cls, value: Any) -> Any:
+        return _split_csv(value)
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _lower_hosts(cls, value: list[str]) -> list[str]:
+        return [host.lower() for host in value]
+
+    def token_values(self) -> list[str]:
+        return [token.get_secret_value() for token in self.api_tokens]

@@ -1,0 +1,142 @@
+"""What every widget driver offers, the outcome of one step, and small helpers over Playwright locators."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import Locator, Page
+
+from bridge.models import Channel, Flavour
+from bridge.phone import PhoneNumber
+from bridge.widgets.texts import ERROR_TEXTS, TERMINAL_CODES, classify_text
+
+OutcomeKind = Literal["ok", "rejected", "terminal"]
+
+
+@dataclass
+class Outcome:
+    """How the widget answered one step. ``rejected`` keeps the state; ``terminal`` ends the enrollment."""
+
+    kind: OutcomeKind
+    error_code: str | None = None
+    widget_message: str | None = None
+    recovery_code: str | None = None
+    # True when a code was accepted but the flow ended without a recovery screen (not a first factor).
+    no_recovery_screen: bool = False
+
+    @classmethod
+    def error(cls, code: str, message: str | None) -> Outcome:
+        return cls("terminal" if code in TERMINAL_CODES else "rejected", code, message)
+
+
+class Stopwatch:
+    """Adds up the time a driver spends waiting on the widget, to split step time into its parts."""
+
+    def __init__(self) -> None:
+        self.waited_s = 0.0
+
+    @asynccontextmanager
+    async def waiting(self) -> AsyncIterator[None]:
+        t0 = time.monotonic()
+        try:
+            yield
+        finally:
+            self.waited_s += time.monotonic() - t0
+
+    def take_ms(self) -> float:
+        value, self.waited_s = self.waited_s * 1000, 0.0
+        return value
+
+
+class WidgetDriver(Protocol):
+    flavour: Flavour
+    clock: Stopwatch
+
+    async def ready(self) -> Outcome:
+        """Brings the widget to phone entry (past any factor chooser)."""
+
+    async def submit_phone(self, phone: PhoneNumber, channel: Channel) -> Outcome: ...
+
+    async def submit_code(self, code: str) -> Outcome:
+        """Enters the code and, when accepted, acknowledges the recovery-code screen."""
+
+    async def resend(self) -> Outcome: ...
+
+    async def screen_name(self) -> str:
+        """A short name of the screen shown now (``phone``, ``code``, ``recovery``, ...)."""
+
+
+POLL_S = 0.05
+
+
+async def visible(locator: Locator) -> bool:
+    try:
+        return await locator.first.is_visible()
+    except PlaywrightError:
+        return False
+
+
+async def first_visible(candidates: list[Locator]) -> Locator | None:
+    """The first candidate that is visible now (no waiting)."""
+    for candidate in candidates:
+        if await visible(candidate):
+            return candidate.first
+    return None
+
+
+async def wait_first_visible(page: Page, candidates: list[Locator], timeout_s: float) -> Locator | None:
+    """Waits until one of ``candidates`` is visible; returns it, or None after ``timeout_s``."""
+    combined = candidates[0]
+    for other in candidates[1:]:
+        combined = combined.or_(other)
+    try:
+        await combined.first.wait_for(state="visible", timeout=timeout_s * 1000)
+    except PlaywrightError:
+        return None
+    return await first_visible(candidates)
+
+
+def alert_locator(page: Page) -> Locator:
+    return page.get_by_role("alert").filter(has_text=re.compile(r"\S"))
+
+
+async def body_text(page: Page) -> str:
+    try:
+        return await page.locator("body").inner_text(timeout=2000)
+    except PlaywrightError:
+        return ""
+
+
+async def error_message(page: Page) -> tuple[str | None, str | None]:
+    """The error the page shows now, as (bridge code, widget text); (None, None) when there is none.
+
+    An ARIA alert is read first; otherwise the page text is searched for a documented error text, which
+    finds errors whatever element the widget puts them in.
+    """
+    alert = alert_locator(page)
+    if await visible(alert):
+        try:
+            text = (await alert.first.inner_text(timeout=1000)).strip()
+        except PlaywrightError:
+            text = ""
+        if text:
+            entry = classify_text(text)
+            return (entry.code if entry else "widget_error"), text
+    text = await body_text(page)
+    for entry in ERROR_TEXTS:
+        match = entry.pattern.search(text)
+        if match:
+            line = next((ln.strip() for ln in text.splitlines() if entry.pattern.search(ln)), None)
+            return entry.code, line or match.group(0)
+    return None, None
+
+
+async def sleep_poll() -> None:
+    await asyncio.sleep(POLL_S)

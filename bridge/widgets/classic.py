@@ -1,0 +1,251 @@
+"""Page object for the Classic Guardian widget: the hosted page whose script calls the Guardian API.
+
+Outcomes come first from the widget's own Guardian API responses (captured by ``CallRecorder``), which are
+unambiguous (verify-otp 204 vs 401), and then from the screen, found by its documented texts and roles.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+from playwright.async_api import Locator, Page
+
+from bridge.capture import CallRecorder
+from bridge.models import Channel, Flavour
+from bridge.phone import PhoneNumber
+from bridge.widgets import texts as t
+from bridge.widgets.base import (
+    Outcome,
+    Stopwatch,
+    alert_locator,
+    body_text,
+    error_message,
+    first_visible,
+    visible,
+    wait_first_visible,
+)
+
+
+class ClassicWidget:
+    flavour = Flavour.CLASSIC
+
+    def __init__(self, page: Page, recorder: CallRecorder, timeout_s: float) -> None:
+        self.page = page
+        self.recorder = recorder
+        self.timeout_s = timeout_s
+        self.clock = Stopwatch()
+
+    # --- locators: the only place this flavour's elements are described ---
+    def _phone_inputs(self) -> list[Locator]:
+        p = self.page
+        return [
+            p.get_by_placeholder(t.CLASSIC_PHONE_PLACEHOLDER),
+            p.get_by_label(t.CLASSIC_PHONE_LABEL),
+            p.get_by_role("textbox", name=t.GENERIC_INPUT_LABEL),
+            p.locator("input[type=tel]"),
+        ]
+
+    def _code_inputs(self) -> list[Locator]:
+        p = self.page
+        return [
+            p.get_by_placeholder(t.CLASSIC_CODE_PLACEHOLDER),
+            p.get_by_label(t.CLASSIC_CODE_PLACEHOLDER),
+            p.locator("input[autocomplete=one-time-code]"),
+        ]
+
+    def _recovery_checkbox(self) -> list[Locator]:
+        p = self.page
+        return [
+            p.get_by_label(t.CLASSIC_RECOVERY_CONFIRMATION),
+            p.get_by_role("checkbox", name=t.CLASSIC_RECOVERY_CONFIRMATION),
+        ]
+
+    def _congrats(self) -> Locator:
+        return self.page.get_by_text(t.CLASSIC_CONGRATS)
+
+    def _sms_choice(self) -> list[Locator]:
+        p = self.page
+        return [
+            p.get_by_role("link", name=t.CLASSIC_SMS_CHOICE),
+            p.get_by_role("button", name=t.CLASSIC_SMS_CHOICE),
+        ]
+
+    def _submit(self) -> Locator:
+        return self.page.get_by_role("button", name=t.SUBMIT).filter(visible=True)
+
+    async def screen_name(self) -> str:
+        checks: list[tuple[str, list[Locator]]] = [
+            ("congrats", [self._congrats()]),
+            ("recovery", self._recovery_checkbox()),
+            ("code", self._code_inputs()),
+            ("phone", self._phone_inputs()),
+            ("chooser", self._sms_choice()),
+        ]
+        for name, candidates in checks:
+            if await first_visible(candidates) is not None:
+                return name
+        code, _ = await error_message(self.page)
+        return "error" if code else "unknown"
+
+    # --- steps ---
+    async def ready(self) -> Outcome:
+        async with self.clock.waiting():
+            start = await self.recorder.wait_for("start-flow", 0, self.timeout_s)
+        if start is None:
+            return Outcome.error("widget_unrecognized", None)
+        failure = self._api_failure("start-flow")
+        if start.status is not None and start.status >= 400:
+            return await self._with_message(failure or "ticket_invalid")
+        account = (self.recorder.raw_responses.get("start-flow") or {}).get("device_account") or {}
+        if account.get("status") not in (None, "confirmation_pending"):
+            return await self._with_message("already_enrolled")
+        targets = [*self._phone_inputs(), *self._sms_choice()]
+        async with self.clock.waiting():
+            found = await wait_first_visible(self.page, targets, self.timeout_s)
+        if found is None:
+            code, message = await error_message(self.page)
+            return Outcome.error(code or "widget_unrecognized", message)
+        if await first_visible(self._phone_inputs()) is None:
+            choice = await first_visible(self._sms_choice())
+            assert choice is not None  # one of the targets was visible
+            await choice.click()
+            async with self.clock.waiting():
+                if await wait_first_visible(self.page, self._phone_inputs(), self.timeout_s) is None:
+                    return Outcome.error("widget_unrecognized", None)
+        return Outcome("ok")
+
+    async def submit_phone(self, phone: PhoneNumber, channel: Channel) -> Outcome:
+        if channel != "sms":
+            return Outcome("rejected", "channel_unsupported", "The Classic widget enrolls by SMS only")
+        field = await first_visible(self._phone_inputs())
+        if field is None:
+            return Outcome.error("widget_unrecognized", None)
+        national = await self._choose_country(phone)
+        await field.fill(national)
+        seq = self.recorder.last_seq
+        stale = await self._alert_text()
+        await self._press_submit(field)
+        outcome = await self._await_call("sms-enroll", seq, stale)
+        if outcome.kind != "ok":
+            return outcome
+        async with self.clock.waiting():
+            found = await wait_first_visible(self.page, self._code_inputs(), self.timeout_s)
+        return Outcome("ok") if found else Outcome.error("widget_unrecognized", None)
+
+    async def submit_code(self, code: str) -> Outcome:
+        field = await first_visible(self._code_inputs())
+        if field is None:
+            return Outcome.error("widget_unrecognized", None)
+        await field.fill(code)
+        seq = self.recorder.last_seq
+        stale = await self._alert_text()
+        await self._press_submit(field)
+        outcome = await self._await_call("verify-otp", seq, stale)
+        if outcome.kind != "ok":
+            return outcome
+        return await self._acknowledge_recovery()
+
+    async def resend(self) -> Outcome:
+        link = await first_visible(
+            [
+                self.page.get_by_role("link", name=t.CLASSIC_RESEND),
+                self.page.get_by_role("button", name=t.CLASSIC_RESEND),
+            ]
+        )
+        if link is None:
+            return Outcome.error("widget_unrecognized", None)
+        seq = self.recorder.last_seq
+        stale = await self._alert_text()
+        await link.click()
+        return await self._await_call("sms-enroll", seq, stale)
+
+    # --- helpers ---
+    async def _choose_country(self, phone: PhoneNumber) -> str:
+        """Selects the number's country when the widget has a selector; returns what to type.
+
+        With a selector the national number is typed; without one, the full international number.
+        """
+        selector = self.page.get_by_role("combobox").filter(visible=True)
+        if not await visible(selector):
+            return phone.e164
+        options: list[dict[str, Any]] = await selector.first.evaluate(
+            "s => Array.from(s.options || []).map(o => ({value: o.value, label: o.textContent}))"
+        )
+        prefix = re.compile(rf"\+\s*{phone.country_code}(?!\d)")
+        best = next((o for o in options if str(o["value"]).upper() == phone.region), None)
+        best = best or next((o for o in options if re.search(rf"\b{phone.region}\b", str(o["label"]))), None)
+        best = best or next((o for o in options if prefix.search(str(o["label"]))), None)
+        if best is None:
+            return phone.e164
+        await selector.first.select_option(value=str(best["value"]))
+        return phone.national
+
+    async def _press_submit(self, field: Locator) -> None:
+        button = self._submit()
+        if await visible(button):
+            await button.first.click()
+        else:
+            await field.press("Enter")
+
+    async def _alert_text(self) -> str | None:
+        alert = alert_locator(self.page)
+        if await visible(alert):
+            return (await alert.first.inner_text()).strip()
+        return None
+
+    def _api_failure(self, endpoint: str) -> str | None:
+        body = self.recorder.raw_responses.get(endpoint)
+        if not isinstance(body, dict):
+            return None
+        return t.classify_api_error(body.get("errorCode"), body.get("message"))
+
+    async def _await_call(self, endpoint: str, seq: int, stale_alert: str | None) -> Outcome:
+        """Waits for the widget's API call after a submit, or for a client-side validation message."""
+        deadline = time.monotonic() + self.timeout_s
+        async with self.clock.waiting():
+            while True:
+                call = await self.recorder.wait_for(endpoint, seq, 0.15)
+                if call is not None:
+                    break
+                alert = await self._alert_text()
+                if alert and alert != stale_alert:
+                    entry = t.classify_text(alert)
+                    return Outcome.error(entry.code if entry else "widget_error", alert)
+                if time.monotonic() > deadline:
+                    return Outcome.error("widget_timeout", None)
+        if call.status is not None and 200 <= call.status < 300:
+            return Outcome("ok")
+        code = self._api_failure(endpoint) or ("upstream_error" if call.status else "widget_error")
+        return await self._with_message(code)
+
+    async def _with_message(self, code: str) -> Outcome:
+        """The outcome for ``code``, with the widget's own text once it shows it (briefly waited for)."""
+        async with self.clock.waiting():
+            found = await wait_first_visible(self.page, [alert_locator(self.page)], 2.0)
+        message = (await found.inner_text()).strip() if found else None
+        if message is None:
+            _, message = await error_message(self.page)
+        return Outcome.error(code, message)
+
+    async def _acknowledge_recovery(self) -> Outcome:
+        async with self.clock.waiting():
+            box = await wait_first_visible(
+                self.page, [*self._recovery_checkbox(), self._congrats()], self.timeout_s
+            )
+        if box is None:
+            return Outcome.error("widget_unrecognized", None)
+        account = (self.recorder.raw_responses.get("start-flow") or {}).get("device_account") or {}
+        recovery = account.get("recovery_code") or t.find_recovery_code(await body_text(self.page))
+        if await visible(self._congrats()):
+            return Outcome("ok", recovery_code=recovery, no_recovery_screen=True)
+        await box.check()
+        # Playwright's click waits for the button to become enabled once the box is ticked.
+        await self._submit().first.click()
+        async with self.clock.waiting():
+            done = await wait_first_visible(self.page, [self._congrats()], self.timeout_s)
+        if done is None:
+            code, message = await error_message(self.page)
+            return Outcome.error(code or "widget_unrecognized", message)
+        return Outcome("ok", recovery_code=recovery)

@@ -1,0 +1,264 @@
+"""Page object for the Universal Login enrollment pages: one server-rendered screen per ``/u/`` route.
+
+Each action is a form POST answered by a redirect to the next screen, so a step is "click, wait for the
+next document, read which screen it is". Screens are told apart by their documented routes; errors by
+their documented texts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from urllib.parse import urlsplit
+
+from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import Frame, Locator, Page
+
+from bridge.capture import CallRecorder
+from bridge.models import Channel, Flavour
+from bridge.phone import PhoneNumber
+from bridge.widgets import texts as t
+from bridge.widgets.base import (
+    Outcome,
+    Stopwatch,
+    alert_locator,
+    body_text,
+    error_message,
+    first_visible,
+    visible,
+)
+
+RESULT_TEXTS: tuple[tuple[re.Pattern[str], str | None], ...] = (
+    (re.compile(r"all set|successfully added", re.IGNORECASE), None),
+    *((e.pattern, e.code) for e in t.ERROR_TEXTS if e.terminal),
+)
+
+
+class UniversalWidget:
+    flavour = Flavour.UNIVERSAL
+
+    def __init__(self, page: Page, recorder: CallRecorder, timeout_s: float) -> None:
+        self.page = page
+        self.recorder = recorder
+        self.timeout_s = timeout_s
+        self.clock = Stopwatch()
+
+    # --- locators ---
+    def _phone_inputs(self) -> list[Locator]:
+        p = self.page
+        return [
+            p.get_by_placeholder(t.UL_PHONE_PLACEHOLDER),
+            p.get_by_label(t.UL_PHONE_PLACEHOLDER),
+            p.get_by_role("textbox", name=t.GENERIC_INPUT_LABEL),
+            p.locator("input[type=tel]"),
+        ]
+
+    def _code_inputs(self) -> list[Locator]:
+        p = self.page
+        return [
+            p.get_by_placeholder(t.UL_CODE_PLACEHOLDER),
+            p.get_by_label(t.UL_CODE_PLACEHOLDER),
+            p.locator("input#code"),
+            p.locator("input[autocomplete=one-time-code]"),
+        ]
+
+    def _continue(self) -> Locator:
+        return self.page.get_by_role("button", name=t.SUBMIT).filter(visible=True)
+
+    def _route(self) -> str:
+        return urlsplit(self.page.url).path.rstrip("/").rsplit("/", 1)[-1]
+
+    async def screen_name(self) -> str:
+        return t.UL_ROUTES.get(self._route(), "unknown")
+
+    # --- steps ---
+    async def ready(self) -> Outcome:
+        async with self.clock.waiting():
+            await self.page.wait_for_load_state("domcontentloaded")
+        screen = await self.screen_name()
+        if screen == "chooser":
+            factor = await first_visible([self.page.get_by_role("button", name=t.UL_SMS_FACTOR)])
+            if factor is None:
+                return Outcome.error("widget_unrecognized", None)
+            await self._click_and_settle(factor)
+            screen = await self.screen_name()
+        if screen == "phone":
+            return Outcome("ok")
+        return await self._unexpected(screen)
+
+    async def submit_phone(self, phone: PhoneNumber, channel: Channel) -> Outcome:
+        if await self.screen_name() != "phone":
+            return await self._unexpected(await self.screen_name())
+        outcome = await self._choose_country(phone)
+        if outcome is not None:
+            return outcome
+        field = await first_visible(self._phone_inputs())
+        if field is None:
+            return Outcome.error("widget_unrecognized", None)
+        await field.fill(phone.national)
+        radio = self.page.get_by_role("radio", name=t.UL_VOICE if channel == "voice" else t.UL_SMS)
+        if await visible(radio):
+            await radio.first.check()
+        elif channel == "voice":
+            return Outcome("rejected", "channel_unsupported", "This tenant offers no voice option")
+        outcome = await self._submit_form()
+        if outcome is not None:
+            return outcome
+        screen = await self.screen_name()
+        if screen == "code":
+            return Outcome("ok")
+        return await self._unexpected(screen)
+
+    async def submit_code(self, code: str) -> Outcome:
+        if await self.screen_name() != "code":
+            return await self._unexpected(await self.screen_name())
+        field = await first_visible(self._code_inputs())
+        if field is None:
+            return Outcome.error("widget_unrecognized", None)
+        await field.fill(code)
+        outcome = await self._submit_form()
+        if outcome is not None:
+            return outcome
+        screen = await self.screen_name()
+        if screen == "recovery":
+            return await self._acknowledge_recovery()
+        if screen == "result":
+            result = await self._result()
+            result.no_recovery_screen = result.kind == "ok"
+            return result
+        return await self._unexpected(screen)
+
+    async def resend(self) -> Outcome:
+        button = await first_visible(
+            [
+                self.page.get_by_role("button", name=t.UL_RESEND),
+                self.page.get_by_role("link", name=t.UL_RESEND),
+            ]
+        )
+        if button is None:
+            return Outcome.error("widget_unrecognized", None)
+        outcome = await self._click_and_settle(button)
+        if outcome is not None:
+            return outcome
+        code, message = await error_message(self.page)
+        if code:
+            return Outcome.error(code, message)
+        screen = await self.screen_name()
+        return Outcome("ok") if screen == "code" else await self._unexpected(screen)
+
+    # --- helpers ---
+    async def _choose_country(self, phone: PhoneNumber) -> Outcome | None:
+        picker = await first_visible(
+            [
+                self.page.get_by_role("button", name=t.UL_COUNTRY_PICKER),
+                self.page.locator("button[value=pick-country-code]"),
+            ]
+        )
+        if picker is None:
+            return None  # no picker: the national number alone is what the screen wants
+        label = (await picker.inner_text()).strip()
+        if re.search(rf"\b{phone.region}\b", label) and f"+{phone.country_code}" in label:
+            return None
+        outcome = await self._click_and_settle(picker)
+        if outcome is not None:
+            return outcome
+        if await self.screen_name() != "country":
+            return await self._unexpected(await self.screen_name())
+        cc = phone.country_code
+        choice = await first_visible(
+            [
+                self.page.locator(f'button[value="selection-action::{phone.region}{cc}"]'),
+                self.page.get_by_role("button", name=re.compile(rf"\b{phone.region}\b.*\+{cc}(?!\d)")),
+            ]
+        )
+        if choice is None:
+            return Outcome("rejected", "invalid_phone_number", "The widget offers no such country")
+        outcome = await self._click_and_settle(choice)
+        if outcome is not None:
+            return outcome
+        if await self.screen_name() != "phone":
+            return await self._unexpected(await self.screen_name())
+        return None
+
+    async def _submit_form(self) -> Outcome | None:
+        """Presses Continue and waits for the answer; returns an outcome when the screen shows an error."""
+        button = self._continue()
+        if not await visible(button):
+            return Outcome.error("widget_unrecognized", None)
+        outcome = await self._click_and_settle(button.first)
+        if outcome is not None:
+            return outcome
+        code, message = await error_message(self.page)
+        if code:
+            return Outcome.error(code, message)
+        return None
+
+    async def _click_and_settle(self, target: Locator) -> Outcome | None:
+        """Clicks and waits for the next document; a message shown without navigating (client-side
+        validation) ends the wait too. Returns an outcome only when the step cannot go on."""
+        loop = asyncio.get_running_loop()
+        navigated: asyncio.Future[None] = loop.create_future()
+
+        def on_nav(frame: Frame) -> None:
+            if frame == self.page.main_frame and not navigated.done():
+                navigated.set_result(None)
+
+        self.page.on("framenavigated", on_nav)
+        try:
+            await target.click(no_wait_after=True)
+            deadline = time.monotonic() + self.timeout_s
+            async with self.clock.waiting():
+                while not navigated.done():
+                    try:
+                        await asyncio.wait_for(asyncio.shield(navigated), 0.25)
+                    except TimeoutError:
+                        if await visible(alert_locator(self.page)):
+                            code, message = await error_message(self.page)
+                            return Outcome.error(code or "widget_error", message)
+                        if time.monotonic() > deadline:
+                            return Outcome.error("widget_timeout", None)
+                await self.page.wait_for_load_state("domcontentloaded")
+        except PlaywrightError:
+            return Outcome.error("widget_timeout", None)
+        finally:
+            self.page.remove_listener("framenavigated", on_nav)
+        return None
+
+    async def _acknowledge_recovery(self) -> Outcome:
+        recovery = t.find_recovery_code(await body_text(self.page))
+        box = await first_visible(
+            [
+                self.page.get_by_label(t.UL_RECOVERY_CHECKBOX),
+                self.page.get_by_role("checkbox", name=t.UL_RECOVERY_CHECKBOX),
+            ]
+        )
+        if box is None:
+            return Outcome.error("widget_unrecognized", None)
+        await box.check()
+        outcome = await self._submit_form()
+        if outcome is not None:
+            return outcome
+        if await self.screen_name() != "result":
+            return await self._unexpected(await self.screen_name())
+        result = await self._result()
+        result.recovery_code = recovery
+        return result
+
+    async def _result(self) -> Outcome:
+        text = await body_text(self.page)
+        for pattern, code in RESULT_TEXTS:
+            if pattern.search(text):
+                if code is None:
+                    return Outcome("ok")
+                line = next((ln.strip() for ln in text.splitlines() if pattern.search(ln)), None)
+                return Outcome("terminal", code, line)
+        return Outcome("terminal", "widget_error", text.strip()[:200] or None)
+
+    async def _unexpected(self, screen: str) -> Outcome:
+        if screen == "result":
+            return await self._result()
+        code, message = await error_message(self.page)
+        if code:
+            return Outcome.error(code, message)
+        return Outcome.error("widget_unrecognized", None)

@@ -1,0 +1,67 @@
+"""A real bridge server (uvicorn on loopback, its own headless Chromium) next to the fake tenant."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from bridge.api import create_app
+from bridge.settings import BridgeSettings
+from fake_auth0.harness import FakeTenantClient, ServerThread
+
+TOKEN = "test-token-1"
+
+
+def bridge_settings(tmp: Path, **overrides: Any) -> BridgeSettings:
+    values: dict[str, Any] = {
+        "api_tokens": [TOKEN],
+        "allowed_hosts": ["127.0.0.1"],
+        "max_enrollments": 12,
+        "step_timeout_s": 15,
+        "artifacts_dir": tmp / "artifacts",
+        **overrides,
+    }
+    return BridgeSettings(**values)
+
+
+@pytest.fixture(scope="session")
+def bridge_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerThread]:
+    settings = bridge_settings(tmp_path_factory.mktemp("bridge"))
+    with ServerThread(create_app(settings)) as server:
+        yield server
+
+
+@pytest.fixture
+def api(bridge_server: ServerThread) -> Iterator[httpx.Client]:
+    with httpx.Client(
+        base_url=bridge_server.base_url,
+        headers={"Authorization": f"Bearer {TOKEN}"},
+        timeout=60.0,
+    ) as client:
+        yield client
+
+
+@pytest.fixture(params=["classic", "universal"])
+def flavour(request: pytest.FixtureRequest, fake: FakeTenantClient) -> str:
+    experience: str = request.param
+    fake.set_experience(experience)  # type: ignore[arg-type]
+    return experience
+
+
+@pytest.fixture
+def start(api: httpx.Client, fake: FakeTenantClient) -> Callable[..., dict[str, Any]]:
+    """Creates a ticket on the fake and starts an enrollment for it through the bridge."""
+
+    def _start(**body: Any) -> dict[str, Any]:
+        ticket = fake.create_ticket()
+        response = api.post("/v1/enrollments", json={"ticket_url": ticket["ticket_url"], **body})
+        assert response.status_code == 201, response.text
+        enrollment: dict[str, Any] = response.json()
+        enrollment["_ticket"] = ticket
+        return enrollment
+
+    return _start
