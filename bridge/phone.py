@@ -20,6 +20,14 @@ class PhoneNumber:
     national: str  # national significant number, digits only, e.g. "7911123456"
 
     @property
+    def regions(self) -> list[str]:
+        """Countries a selector may list this number under: its own region first, then the main one
+        for its calling code (``+44 7911...`` is Guernsey to libphonenumber, but most pickers only
+        offer the United Kingdom for +44)."""
+        main = phonenumbers.region_code_for_country_code(self.country_code)
+        return [self.region] + ([main] if main not in ("ZZ", self.region) else [])
+
+    @property
     def masked(self) -> str:
         return mask(self.e164)
 

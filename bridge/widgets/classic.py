@@ -174,8 +174,10 @@ class ClassicWidget:
             "s => Array.from(s.options || []).map(o => ({value: o.value, label: o.textContent}))"
         )
         prefix = re.compile(rf"\+\s*{phone.country_code}(?!\d)")
-        best = next((o for o in options if str(o["value"]).upper() == phone.region), None)
-        best = best or next((o for o in options if re.search(rf"\b{phone.region}\b", str(o["label"]))), None)
+        best = None
+        for region in phone.regions:
+            best = best or next((o for o in options if str(o["value"]).upper() == region), None)
+            best = best or next((o for o in options if re.search(rf"\b{region}\b", str(o["label"]))), None)
         best = best or next((o for o in options if prefix.search(str(o["label"]))), None)
         if best is None:
             return phone.e164

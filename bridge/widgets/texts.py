@@ -27,7 +27,7 @@ UL_RESEND = re.compile(r"^\s*resend\b", re.IGNORECASE)
 UL_SMS_FACTOR = re.compile(r"^\s*(SMS|Phone)\b", re.IGNORECASE)
 UL_VOICE = re.compile(r"voice", re.IGNORECASE)
 UL_SMS = re.compile(r"\b(SMS|text)\b", re.IGNORECASE)
-UL_COUNTRY_PICKER = re.compile(r"^\s*[A-Z]{2}\s*,?\s*\+\d{1,4}\s*$")
+UL_COUNTRY_PICKER = re.compile(r"^\s*[A-Z]{2}\s*,?\s*\+\d{1,4}\b")
 
 # Buttons that move a screen forward, in order of preference.
 SUBMIT = re.compile(r"^\s*(continue|next|send( code)?|submit|verify|confirm|enroll)\b", re.IGNORECASE)

@@ -158,7 +158,8 @@ class UniversalWidget:
         if picker is None:
             return None  # no picker: the national number alone is what the screen wants
         label = (await picker.inner_text()).strip()
-        if re.search(rf"\b{phone.region}\b", label) and f"+{phone.country_code}" in label:
+        shown = re.search(rf"\+{phone.country_code}(?!\d)", label)
+        if shown and any(re.search(rf"\b{r}\b", label) for r in phone.regions):
             return None
         outcome = await self._click_and_settle(picker)
         if outcome is not None:
@@ -166,12 +167,13 @@ class UniversalWidget:
         if await self.screen_name() != "country":
             return await self._unexpected(await self.screen_name())
         cc = phone.country_code
-        choice = await first_visible(
-            [
-                self.page.locator(f'button[value="selection-action::{phone.region}{cc}"]'),
-                self.page.get_by_role("button", name=re.compile(rf"\b{phone.region}\b.*\+{cc}(?!\d)")),
-            ]
-        )
+        candidates: list[Locator] = []
+        for region in phone.regions:
+            candidates.append(self.page.locator(f'button[value="selection-action::{region}{cc}"]'))
+            candidates.append(
+                self.page.get_by_role("button", name=re.compile(rf"\b{region}\b.*\+{cc}(?!\d)"))
+            )
+        choice = await first_visible(candidates)
         if choice is None:
             return Outcome("rejected", "invalid_phone_number", "The widget offers no such country")
         outcome = await self._click_and_settle(choice)
@@ -218,7 +220,9 @@ class UniversalWidget:
                             return Outcome.error(code or "widget_error", message)
                         if time.monotonic() > deadline:
                             return Outcome.error("widget_timeout", None)
-                await self.page.wait_for_load_state("domcontentloaded")
+                # Checked in the new document itself: right after the commit event the client may
+                # still hold the previous document's load states.
+                await self.page.wait_for_function("document.readyState !== 'loading'")
         except PlaywrightError:
             return Outcome.error("widget_timeout", None)
         finally:
