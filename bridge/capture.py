@@ -12,7 +12,7 @@ import asyncio
 import json
 import re
 import time
-from collections import deque
+from collections import Counter, deque
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -65,7 +65,7 @@ class CallRecorder:
         # Classic widget's outcomes (a 204 vs a 401) and its recovery code live in these responses.
         self.raw_responses: dict[str, Any] = {}
         # Endpoints the page has started calling, before they finish (flavour detection needs this).
-        self.requested: set[str] = set()
+        self.requested: Counter[str] = Counter()
         self.total = 0
 
     # --- wiring ---
@@ -77,7 +77,7 @@ class CallRecorder:
     def _on_request(self, request: Request) -> None:
         if request.resource_type in _RECORDED_TYPES:
             self._started[request] = (time.monotonic(), datetime.now(UTC))
-            self.requested.add(endpoint_of(urlsplit(request.url).path))
+            self.requested[endpoint_of(urlsplit(request.url).path)] += 1
 
     def _on_done(self, request: Request) -> None:
         started = self._started.pop(request, None)

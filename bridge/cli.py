@@ -47,9 +47,7 @@ def serve(
     settings = BridgeSettings()
     if not settings.api_tokens:
         if not _is_loopback(host):
-            typer.echo(
-                "Refusing to listen on a non-loopback address without BRIDGE_API_TOKENS.", err=True
-            )
+            typer.echo("Refusing to listen on a non-loopback address without BRIDGE_API_TOKENS.", err=True)
             raise typer.Exit(2)
         token = secrets.token_urlsafe(24)
         settings = BridgeSettings(api_tokens=[token])  # explicit values win over the environment
@@ -65,7 +63,9 @@ def fake_guardian(
         str, typer.Option(help="Which widget flavour the tenant serves: classic or universal.")
     ] = "classic",
     client_id: Annotated[str, typer.Option(help="Management API client id.")] = "fake-client",
-    client_secret: Annotated[str, typer.Option(help="Management API client secret.")] = "fake-secret",
+    client_secret: Annotated[  # the fake tenant's documented test credential, not a real secret
+        str, typer.Option(help="Management API client secret.")
+    ] = "fake-secret",  # noqa: S107
     sms_webhook: Annotated[str | None, typer.Option(help="POST every SMS here as JSON.")] = None,
     sms_webhook_secret: Annotated[
         str | None, typer.Option(help="HMAC-SHA256 key for the X-Signature header.")

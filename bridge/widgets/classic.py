@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from playwright.async_api import Locator, Page
@@ -26,6 +27,19 @@ from bridge.widgets.base import (
     visible,
     wait_first_visible,
 )
+
+# How long after a submit with no API request an unchanged message counts as the widget's answer.
+CLIENT_CHECK_GRACE_S = 1.0
+
+
+@dataclass(frozen=True)
+class _Mark:
+    """What the page looked like just before a submit, to tell its answer from what was there."""
+
+    endpoint: str
+    seq: int
+    stale_alert: str | None
+    requests: int
 
 
 class ClassicWidget:
@@ -124,10 +138,9 @@ class ClassicWidget:
             return Outcome.error("widget_unrecognized", None)
         national = await self._choose_country(phone)
         await field.fill(national)
-        seq = self.recorder.last_seq
-        stale = await self._alert_text()
+        mark = await self._mark("sms-enroll")
         await self._press_submit(field)
-        outcome = await self._await_call("sms-enroll", seq, stale)
+        outcome = await self._await_call(mark)
         if outcome.kind != "ok":
             return outcome
         async with self.clock.waiting():
@@ -139,10 +152,9 @@ class ClassicWidget:
         if field is None:
             return Outcome.error("widget_unrecognized", None)
         await field.fill(code)
-        seq = self.recorder.last_seq
-        stale = await self._alert_text()
+        mark = await self._mark("verify-otp")
         await self._press_submit(field)
-        outcome = await self._await_call("verify-otp", seq, stale)
+        outcome = await self._await_call(mark)
         if outcome.kind != "ok":
             return outcome
         return await self._acknowledge_recovery()
@@ -156,10 +168,9 @@ class ClassicWidget:
         )
         if link is None:
             return Outcome.error("widget_unrecognized", None)
-        seq = self.recorder.last_seq
-        stale = await self._alert_text()
+        mark = await self._mark("sms-enroll")
         await link.click()
-        return await self._await_call("sms-enroll", seq, stale)
+        return await self._await_call(mark)
 
     # --- helpers ---
     async def _choose_country(self, phone: PhoneNumber) -> str:
@@ -203,19 +214,28 @@ class ClassicWidget:
             return None
         return t.classify_api_error(body.get("errorCode"), body.get("message"))
 
-    async def _await_call(self, endpoint: str, seq: int, stale_alert: str | None) -> Outcome:
+    async def _mark(self, endpoint: str) -> _Mark:
+        return _Mark(
+            endpoint, self.recorder.last_seq, await self._alert_text(), self.recorder.requested[endpoint]
+        )
+
+    async def _await_call(self, mark: _Mark) -> Outcome:
         """Waits for the widget's API call after a submit, or for a client-side validation message."""
-        deadline = time.monotonic() + self.timeout_s
+        endpoint, clicked_at = mark.endpoint, time.monotonic()
         async with self.clock.waiting():
             while True:
-                call = await self.recorder.wait_for(endpoint, seq, 0.15)
+                call = await self.recorder.wait_for(endpoint, mark.seq, 0.1)
                 if call is not None:
                     break
                 alert = await self._alert_text()
-                if alert and alert != stale_alert:
+                # A new message, or the same one again once it is clear no request went out (the
+                # widget refused the input itself, e.g. a second code of the wrong length).
+                no_request = self.recorder.requested[endpoint] == mark.requests
+                quiet = no_request and time.monotonic() - clicked_at > CLIENT_CHECK_GRACE_S
+                if alert and (alert != mark.stale_alert or quiet):
                     entry = t.classify_text(alert)
                     return Outcome.error(entry.code if entry else "widget_error", alert)
-                if time.monotonic() > deadline:
+                if time.monotonic() - clicked_at > self.timeout_s:
                     return Outcome.error("widget_timeout", None)
         if call.status is not None and 200 <= call.status < 300:
             return Outcome("ok")
