@@ -29,6 +29,7 @@ from bridge.errors import (
     WidgetUnrecognizedError,
 )
 from bridge.events import EventLog
+from bridge.inbox import OtpInbox
 from bridge.phone import PhoneNumber
 from bridge.redact import Redactor
 from bridge.settings import BridgeSettings
@@ -57,6 +58,7 @@ ERROR_MESSAGES = {
     "widget_timeout": "The widget did not reach its next state in time.",
     "browser_crashed": "The browser went away during the enrollment.",
     "upstream_error": "The widget's server answered with an error.",
+    "inbox_timeout": "No code for this enrollment arrived in the OTP inbox in time.",
 }
 
 
@@ -90,6 +92,10 @@ class EnrollmentSession:
         self.created_mono = self.last_activity = time.monotonic()
         self.final_screenshot: bytes | None = None
         self.closed = False
+        # Where the code comes from: the caller ("manual") or the OTP inbox, submitted by the bridge.
+        self.code_source: m.CodeSource = "manual"
+        self.inbox: OtpInbox | None = None
+        self._auto_code: asyncio.Task[None] | None = None
         self.on_close: Callable[[EnrollmentSession], Awaitable[None]] | None = None
 
     # --- public steps ---
@@ -101,12 +107,14 @@ class EnrollmentSession:
     async def submit_phone(self, phone: PhoneNumber, channel: m.Channel) -> None:
         self.redactor.add_phone(phone.e164, phone.national)
         self.phone, self.channel = phone, channel
+        since = (time.monotonic(), _now())
 
         async def run() -> Outcome:
             assert self.driver is not None  # guaranteed by the awaiting_phone state
             return await self.driver.submit_phone(phone, channel)
 
         await self._step("phone", {S.AWAITING_PHONE}, run)
+        self._maybe_wait_for_inbox(since)
 
     async def submit_code(self, code: str) -> None:
         self.redactor.add_secret(code)
@@ -123,7 +131,38 @@ class EnrollmentSession:
             assert self.driver is not None
             return await self.driver.resend()
 
+        since = (time.monotonic(), _now())
         await self._step("resend", {S.AWAITING_CODE}, run)
+        self._maybe_wait_for_inbox(since)
+
+    # --- codes from the OTP inbox ---
+    def _maybe_wait_for_inbox(self, since: tuple[float, datetime]) -> None:
+        """In inbox mode, once a code was sent, waits for it in the background and submits it."""
+        if self.code_source != "inbox" or self.state is not S.AWAITING_CODE or self.inbox is None:
+            return
+        if self._auto_code is not None and not self._auto_code.done():
+            self._auto_code.cancel()  # a resend supersedes the wait for the previous code
+        self._auto_code = asyncio.get_running_loop().create_task(self._code_from_inbox(*since))
+
+    async def _code_from_inbox(self, since_mono: float, since_wall: datetime) -> None:
+        assert self.inbox is not None
+        assert self.phone is not None
+        started_at, t0 = _now(), time.monotonic()
+        code = await self.inbox.wait_for_code(
+            self.phone.e164, since_mono, since_wall, self.settings.inbox_wait_s
+        )
+        if self.closed or self.state is not S.AWAITING_CODE:
+            return
+        if code is None:
+            async with self.lock:
+                await self._record("inbox", started_at, t0, Outcome("rejected", "inbox_timeout"))
+            return
+        async with self.lock:
+            await self._record("inbox", started_at, t0, Outcome("ok"))
+        try:
+            await self.submit_code(code)
+        except BridgeError:
+            log.info("inbox code submission failed", extra={"enrollment_id": self.id})
 
     async def screenshot(self) -> bytes:
         if self.closed:
@@ -284,6 +323,8 @@ class EnrollmentSession:
         if self.closed:
             return
         self.closed = True
+        if self._auto_code is not None and self._auto_code is not asyncio.current_task():
+            self._auto_code.cancel()
         try:
             await self.context.close()
         except Exception:
@@ -299,6 +340,7 @@ class EnrollmentSession:
             flavour=self.driver.flavour if self.driver else None,
             phone_number=self.phone.masked if self.phone else None,
             channel=self.channel,
+            code_source=self.code_source,
             recovery_code=self.recovery_code if self.state is S.COMPLETED else None,
             last_error=self.last_error,
             code_attempts=self.code_attempts,

@@ -4,6 +4,10 @@
     ├── InvalidRequestError          422 invalid_request
     ├── TicketUrlRejectedError       422 ticket_url_rejected
     ├── UnauthorizedError            401 unauthorized
+    │   └── InvalidSignatureError    401 invalid_signature       (OTP inbox)
+    ├── MessageReplayedError         409 message_replayed        (OTP inbox)
+    ├── MessageStaleError            422 message_stale           (OTP inbox)
+    ├── InboxDisabledError           503 inbox_disabled
     ├── NotFoundError                404 not_found
     │   └── EnrollmentNotFoundError  404 enrollment_not_found
     ├── StepOutOfOrderError          409 step_out_of_order
@@ -12,6 +16,7 @@
     ├── SessionLimitError            429 session_limit           (Retry-After)
     ├── WidgetUnrecognizedError      502 widget_unrecognized
     ├── UpstreamError                502 upstream_error
+    │   └── TicketCreationError      502 ticket_creation_failed
     ├── BrowserUnavailableError      503 browser_unavailable
     │   └── BrowserCrashedError      503 browser_crashed
     └── WidgetTimeoutError           504 widget_timeout
@@ -56,6 +61,25 @@ class UnauthorizedError(BridgeError):
     status = 401
 
 
+class InvalidSignatureError(UnauthorizedError):
+    code = "invalid_signature"
+
+
+class MessageReplayedError(BridgeError):
+    code = "message_replayed"
+    status = 409
+
+
+class MessageStaleError(BridgeError):
+    code = "message_stale"
+    status = 422
+
+
+class InboxDisabledError(BridgeError):
+    code = "inbox_disabled"
+    status = 503
+
+
 class NotFoundError(BridgeError):
     code = "not_found"
     status = 404
@@ -93,6 +117,10 @@ class WidgetUnrecognizedError(BridgeError):
 class UpstreamError(BridgeError):
     code = "upstream_error"
     status = 502
+
+
+class TicketCreationError(UpstreamError):
+    code = "ticket_creation_failed"
 
 
 class BrowserUnavailableError(BridgeError):

@@ -13,6 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 Channel = Literal["sms", "voice"]
+CodeSource = Literal["manual", "inbox"]
 
 
 class Flavour(StrEnum):
@@ -94,6 +95,7 @@ class Enrollment(BaseModel):
     flavour: Flavour | None = None
     phone_number: str | None = None
     channel: Channel = "sms"
+    code_source: CodeSource = "manual"
     recovery_code: str | None = None
     last_error: LastError | None = None
     code_attempts: int = 0

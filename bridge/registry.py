@@ -12,7 +12,9 @@ from bridge import models as m
 from bridge.browser import BrowserManager, translate_playwright_errors
 from bridge.enrollment import EnrollmentSession
 from bridge.errors import EnrollmentNotFoundError, SessionLimitError
+from bridge.inbox import OtpInbox
 from bridge.settings import BridgeSettings
+from bridge.tickets import TicketIssuer
 
 log = logging.getLogger("bridge.registry")
 
@@ -27,6 +29,9 @@ class Registry:
         self._slot_freed = asyncio.Condition()
         self._reaper: asyncio.Task[None] | None = None
         self.rejections = 0
+        secret = settings.otp_inbox_secret.get_secret_value() if settings.otp_inbox_secret else None
+        self.inbox = OtpInbox(secret, settings.otp_inbox_max_age_s)
+        self.tickets = TicketIssuer.from_settings(settings)
         browser.on_crash.append(self._fail_all_open)
 
     # --- admission ---
@@ -73,7 +78,7 @@ class Registry:
             self._slot_freed.notify()
 
     # --- lifecycle ---
-    async def create(self) -> EnrollmentSession:
+    async def create(self, code_source: m.CodeSource = "manual") -> EnrollmentSession:
         await self._admit()
         try:
             context = await self.browser.new_context()
@@ -85,6 +90,8 @@ class Registry:
             raise
         session = EnrollmentSession(self.settings, context, page)
         session.on_close = self._release_slot
+        session.code_source = code_source
+        session.inbox = self.inbox
         self._sessions[session.id] = session
         return session
 

@@ -58,6 +58,22 @@ class BridgeSettings(BaseSettings):
     )
     capture_max_calls: int = Field(default=200, ge=1)
     capture_max_body_bytes: int = Field(default=16_384, ge=256)
+    # --- OTP inbox (codes forwarded by the tenant's send-phone-message Action) ---
+    otp_inbox_secret: SecretStr | None = Field(
+        default=None, description="HMAC-SHA256 key of the inbox's X-Signature header; inbox off when unset."
+    )
+    otp_inbox_max_age_s: float = Field(
+        default=300.0, gt=0, description="Messages older than this (by created_at) are refused."
+    )
+    inbox_wait_s: float = Field(
+        default=120.0, gt=0, description="How long an inbox enrollment waits for its code."
+    )
+    # --- Auth0 Management API (tickets from a user id) ---
+    auth0_domain: str | None = Field(
+        default=None, description="Tenant domain, or a full base URL such as http://127.0.0.1:8790."
+    )
+    auth0_client_id: str | None = None
+    auth0_client_secret: SecretStr | None = None
     # --- artifacts ---
     artifacts_dir: Path = Field(
         default=Path("artifacts"), description="Where unrecognised-widget screenshots are kept."

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from bridge import __version__
 from bridge.api import errors
-from bridge.api.routes import enrollments, health
+from bridge.api.routes import enrollments, health, inbox
 from bridge.browser import BrowserManager
 from bridge.errors import BridgeError
 from bridge.registry import Registry
@@ -50,4 +50,5 @@ def create_app(settings: BridgeSettings | None = None) -> FastAPI:
     errors.install(app)
     app.include_router(health.router)
     app.include_router(enrollments.router)
+    app.include_router(inbox.router)
     return app

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Self
 
-from bridge.models import Channel
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from bridge.models import Channel, CodeSource
 
 
 class _Strict(BaseModel):
@@ -12,11 +14,29 @@ class _Strict(BaseModel):
 
 
 class CreateEnrollment(_Strict):
-    ticket_url: str = Field(min_length=1, max_length=4096, description="The enrollment ticket URL.")
+    ticket_url: str | None = Field(
+        default=None, min_length=1, max_length=4096, description="The enrollment ticket URL."
+    )
+    user_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=512,
+        description="Instead of ticket_url: the bridge creates the ticket with BRIDGE_AUTH0_* credentials.",
+    )
     phone_number: str | None = Field(
         default=None, max_length=32, description="E.164; when given, the phone step runs at once."
     )
     channel: Channel = "sms"
+    code_source: CodeSource = Field(
+        default="manual",
+        description="'inbox': the bridge takes the code from its OTP inbox and submits it itself.",
+    )
+
+    @model_validator(mode="after")
+    def _one_target(self) -> Self:
+        if (self.ticket_url is None) == (self.user_id is None):
+            raise ValueError("give exactly one of ticket_url and user_id")
+        return self
 
 
 class SubmitPhone(_Strict):

@@ -11,8 +11,9 @@ from fastapi.responses import StreamingResponse
 from bridge import models as m
 from bridge.api.deps import Authenticated, RegistryDep, SettingsDep
 from bridge.api.schemas import CreateEnrollment, SubmitCode, SubmitPhone
-from bridge.errors import BridgeError
+from bridge.errors import BridgeError, InboxDisabledError, InvalidRequestError
 from bridge.phone import parse_e164
+from bridge.tickets import require_issuer
 from bridge.urls import HostPolicy, check_ticket_url
 
 router = APIRouter(prefix="/v1/enrollments", tags=["enrollments"], dependencies=[Authenticated])
@@ -39,10 +40,20 @@ async def create_enrollment(
 ) -> m.Enrollment:
     """Opens the ticket in a fresh browser context and runs until phone entry (or code entry when
     ``phone_number`` is given)."""
-    check_ticket_url(body.ticket_url, HostPolicy.of(settings.allowed_hosts))
     phone = parse_e164(body.phone_number) if body.phone_number else None
-    session = await registry.create()
-    await session.start(body.ticket_url)
+    if body.code_source == "inbox":
+        if not registry.inbox.enabled:
+            raise InboxDisabledError("code_source 'inbox' needs BRIDGE_OTP_INBOX_SECRET")
+        if phone is None:
+            raise InvalidRequestError("code_source 'inbox' needs phone_number")
+    if body.user_id is not None:
+        ticket_url = await require_issuer(registry.tickets).create_ticket_url(body.user_id)
+    else:
+        assert body.ticket_url is not None  # the schema requires exactly one of the two
+        ticket_url = body.ticket_url
+    check_ticket_url(ticket_url, HostPolicy.of(settings.allowed_hosts))
+    session = await registry.create(body.code_source)
+    await session.start(ticket_url)
     if phone is not None and session.state is m.EnrollmentState.AWAITING_PHONE:
         await session.submit_phone(phone, body.channel)
     return session.view()
