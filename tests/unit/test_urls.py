@@ -1,0 +1,98 @@
+"""Ticket-URL guard: the SSRF corpus and the allowlist rules."""
+
+from __future__ import annotations
+
+import pytest
+
+from bridge.errors import TicketUrlRejectedError
+from bridge.urls import HostPolicy, check_ticket_url, numeric_host_address
+
+DEFAULT = HostPolicy.of(["*.auth0.com"])
+LOCAL = HostPolicy.of(["*.auth0.com", "127.0.0.1"])
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://tenant.auth0.com/guardian/enroll?ticket=abc",
+        "https://tenant.eu.auth0.com/guardian/enroll?ticket=abc",
+        "https://TENANT.Auth0.com./guardian/enroll?ticket=abc",
+    ],
+)
+def test_allowed_tenant_urls(url: str) -> None:
+    check_ticket_url(url, DEFAULT)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://tenant.auth0.com/guardian/enroll",  # http only for exact entries
+        "https://auth0.com.evil.com/x",
+        "https://evil.com/?x=.auth0.com",
+        "https://evil.com#.auth0.com",
+        "https://tenant.auth0.com@evil.com/",
+        "https://user:pass@tenant.auth0.com/",
+        "file:///etc/passwd",
+        "data:text/html,<script>alert(1)</script>",
+        "javascript:alert(1)",
+        "blob:https://tenant.auth0.com/uuid",
+        "view-source:https://tenant.auth0.com/",
+        "ftp://tenant.auth0.com/",
+        "https://127.0.0.1/",
+        "https://localhost/",
+        "https://169.254.169.254/latest/meta-data/",
+        "https://10.0.0.1/",
+        "https://2130706433/",  # decimal 127.0.0.1
+        "https://0x7f000001/",  # hex
+        "https://0177.0.0.1/",  # octal
+        "https://0x7f.1/",  # short hex
+        "https://127.1/",  # short dotted
+        "https://[::1]/",
+        "https://[::ffff:127.0.0.1]/",
+        "https://[::ffff:7f00:1]/",
+        "https:///path-only",
+        "https://tenant.auth0.com:99999/",
+        "https://tenant.auth0.com/\n",
+        " https://tenant.auth0.com/",
+        "https://tenant.auth0.com/\x00",
+        "",
+    ],
+)
+def test_rejected_urls(url: str) -> None:
+    with pytest.raises(TicketUrlRejectedError) as info:
+        check_ticket_url(url, DEFAULT)
+    if url.strip():
+        assert url.strip() not in info.value.message
+
+
+def test_loopback_needs_an_exact_entry_and_then_allows_http() -> None:
+    check_ticket_url("http://127.0.0.1:8790/guardian/enroll?ticket=x", LOCAL)
+    with pytest.raises(TicketUrlRejectedError):
+        check_ticket_url("http://2130706433:8790/guardian/enroll?ticket=x", LOCAL)
+    with pytest.raises(TicketUrlRejectedError):
+        check_ticket_url("http://127.0.0.2:8790/", LOCAL)
+
+
+@pytest.mark.parametrize(
+    ("host", "address"),
+    [
+        ("2130706433", "127.0.0.1"),
+        ("0x7f000001", "127.0.0.1"),
+        ("0177.0.0.1", "127.0.0.1"),
+        ("127.1", "127.0.0.1"),
+        ("10.1", "10.0.0.1"),
+        ("[::ffff:10.0.0.1]", "10.0.0.1"),
+        ("tenant.auth0.com", None),
+        ("1e100.net", None),
+    ],
+)
+def test_numeric_host_spellings(host: str, address: str | None) -> None:
+    found = numeric_host_address(host)
+    assert (str(found) if found else None) == address
+
+
+def test_policy_for_requests_inside_the_browser() -> None:
+    assert LOCAL.allows_url("http://127.0.0.1:1/u/mfa-sms-enrollment")
+    assert LOCAL.allows_url("data:image/png;base64,xx")
+    assert not LOCAL.allows_url("http://169.254.169.254/")
+    assert not DEFAULT.allows_url("https://cdn.evil.com/x.js")
