@@ -1,5 +1,58 @@
-"""guardian-bridge: drive Auth0's Guardian SMS enrollment widget headlessly, one HTTP step at a time."""
+"""guardian-bridge: drive Auth0's Guardian SMS enrollment widget headlessly, one HTTP step at a time.
+
+The library surface is the HTTP client and the error tree it shares with the server; importing it stays
+cheap (httpx and pydantic only: no Playwright, no FastAPI).
+"""
+
+from bridge.client import AsyncBridgeClient, BridgeClient, BridgeConnectionError
+from bridge.errors import (
+    BridgeError,
+    BrowserCrashedError,
+    BrowserUnavailableError,
+    EnrollmentExpiredError,
+    EnrollmentNotFoundError,
+    InboxDisabledError,
+    InvalidRequestError,
+    InvalidSignatureError,
+    MessageReplayedError,
+    MessageStaleError,
+    NotFoundError,
+    RateLimitedError,
+    SessionLimitError,
+    StepOutOfOrderError,
+    TicketCreationError,
+    TicketUrlRejectedError,
+    UnauthorizedError,
+    UpstreamError,
+    WidgetTimeoutError,
+    WidgetUnrecognizedError,
+)
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+__all__ = [
+    "AsyncBridgeClient",
+    "BridgeClient",
+    "BridgeConnectionError",
+    "BridgeError",
+    "BrowserCrashedError",
+    "BrowserUnavailableError",
+    "EnrollmentExpiredError",
+    "EnrollmentNotFoundError",
+    "InboxDisabledError",
+    "InvalidRequestError",
+    "InvalidSignatureError",
+    "MessageReplayedError",
+    "MessageStaleError",
+    "NotFoundError",
+    "RateLimitedError",
+    "SessionLimitError",
+    "StepOutOfOrderError",
+    "TicketCreationError",
+    "TicketUrlRejectedError",
+    "UnauthorizedError",
+    "UpstreamError",
+    "WidgetTimeoutError",
+    "WidgetUnrecognizedError",
+    "__version__",
+]

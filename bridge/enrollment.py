@@ -33,8 +33,9 @@ from bridge.inbox import OtpInbox
 from bridge.phone import PhoneNumber
 from bridge.redact import Redactor
 from bridge.settings import BridgeSettings
-from bridge.widgets.base import Outcome, WidgetDriver
+from bridge.widgets.base import Outcome, WidgetDriver, observe
 from bridge.widgets.detect import open_widget
+from bridge.widgets.snapshot import read_screen, screenshot_png
 
 log = logging.getLogger("bridge.enrollment")
 S = m.EnrollmentState
@@ -96,6 +97,10 @@ class EnrollmentSession:
         self.code_source: m.CodeSource = "manual"
         self.inbox: OtpInbox | None = None
         self._auto_code: asyncio.Task[None] | None = None
+        # Contract recording (guardian-bridge check): every screen reached, with a screenshot each.
+        self.record_screens = False
+        self.screens: list[m.ScreenSnapshot] = []
+        self.screen_pngs: list[bytes] = []
         self.on_close: Callable[[EnrollmentSession], Awaitable[None]] | None = None
 
     # --- public steps ---
@@ -134,6 +139,10 @@ class EnrollmentSession:
         since = (time.monotonic(), _now())
         await self._step("resend", {S.AWAITING_CODE}, run)
         self._maybe_wait_for_inbox(since)
+
+    async def _snapshot(self, name: str) -> None:
+        self.screens.append(await read_screen(self.page, name, self.redactor))
+        self.screen_pngs.append(await screenshot_png(self.page))
 
     # --- codes from the OTP inbox ---
     def _maybe_wait_for_inbox(self, since: tuple[float, datetime]) -> None:
@@ -188,6 +197,8 @@ class EnrollmentSession:
                 async with asyncio.timeout(self.settings.step_timeout_s + 5):
                     with translate_playwright_errors(f"running the {name} step"):
                         outcome = await run()
+                        if self.driver is not None and self.record_screens:
+                            await observe(self.driver)
             except TimeoutError as exc:
                 outcome = Outcome.error("widget_timeout", None)
                 log.debug("step timed out", exc_info=exc)
@@ -220,6 +231,8 @@ class EnrollmentSession:
         if driver is None:
             return Outcome.error("widget_unrecognized", None)
         self.driver = driver
+        if self.record_screens:
+            driver.observer = self._snapshot
         await self._emit_state(flavour=driver.flavour.value)
         return await driver.ready()
 

@@ -85,6 +85,25 @@ class CapturedCall(BaseModel):
     redacted: bool = True
 
 
+class ScreenField(BaseModel):
+    name: str
+    type: str
+
+
+class ScreenSnapshot(BaseModel):
+    """What one screen of the widget offered a person (recorded only when asked for)."""
+
+    name: str  # the bridge's name for it: phone, code, recovery, result, chooser, country, unknown...
+    path: str
+    headings: list[str] = Field(default_factory=list)
+    labels: list[str] = Field(default_factory=list)
+    buttons: list[str] = Field(default_factory=list)
+    links: list[str] = Field(default_factory=list)
+    placeholders: list[str] = Field(default_factory=list)
+    alerts: list[str] = Field(default_factory=list)
+    fields: list[ScreenField] = Field(default_factory=list)
+
+
 class Enrollment(BaseModel):
     """What the API returns for an enrollment."""
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Literal, Protocol
@@ -55,9 +54,14 @@ class Stopwatch:
         return value
 
 
+ScreenObserver = Callable[[str], Awaitable[None]]
+
+
 class WidgetDriver(Protocol):
     flavour: Flavour
     clock: Stopwatch
+    # Called with the screen's name each time a stable screen shows (contract recording); optional.
+    observer: ScreenObserver | None
 
     async def ready(self) -> Outcome:
         """Brings the widget to phone entry (past any factor chooser)."""
@@ -71,9 +75,6 @@ class WidgetDriver(Protocol):
 
     async def screen_name(self) -> str:
         """A short name of the screen shown now (``phone``, ``code``, ``recovery``, ...)."""
-
-
-POLL_S = 0.05
 
 
 async def visible(locator: Locator) -> bool:
@@ -138,5 +139,7 @@ async def error_message(page: Page) -> tuple[str | None, str | None]:
     return None, None
 
 
-async def sleep_poll() -> None:
-    await asyncio.sleep(POLL_S)
+async def observe(driver: WidgetDriver) -> None:
+    """Tells the driver's observer which screen shows now; outside the widget-wait clock."""
+    if driver.observer is not None:
+        await driver.observer(await driver.screen_name())

@@ -19,11 +19,13 @@ from bridge.phone import PhoneNumber
 from bridge.widgets import texts as t
 from bridge.widgets.base import (
     Outcome,
+    ScreenObserver,
     Stopwatch,
     alert_locator,
     body_text,
     error_message,
     first_visible,
+    observe,
     visible,
     wait_first_visible,
 )
@@ -50,6 +52,7 @@ class ClassicWidget:
         self.recorder = recorder
         self.timeout_s = timeout_s
         self.clock = Stopwatch()
+        self.observer: ScreenObserver | None = None
 
     # --- locators: the only place this flavour's elements are described ---
     def _phone_inputs(self) -> list[Locator]:
@@ -122,6 +125,7 @@ class ClassicWidget:
             code, message = await error_message(self.page)
             return Outcome.error(code or "widget_unrecognized", message)
         if await first_visible(self._phone_inputs()) is None:
+            await observe(self)
             choice = await first_visible(self._sms_choice())
             assert choice is not None  # one of the targets was visible
             await choice.click()
@@ -262,6 +266,7 @@ class ClassicWidget:
         recovery = account.get("recovery_code") or t.find_recovery_code(await body_text(self.page))
         if await visible(self._congrats()):
             return Outcome("ok", recovery_code=recovery, no_recovery_screen=True)
+        await observe(self)
         await box.check()
         # Playwright's click waits for the button to become enabled once the box is ticked.
         await self._submit().first.click()

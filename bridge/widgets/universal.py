@@ -21,11 +21,13 @@ from bridge.phone import PhoneNumber
 from bridge.widgets import texts as t
 from bridge.widgets.base import (
     Outcome,
+    ScreenObserver,
     Stopwatch,
     alert_locator,
     body_text,
     error_message,
     first_visible,
+    observe,
     visible,
 )
 
@@ -43,6 +45,7 @@ class UniversalWidget:
         self.recorder = recorder
         self.timeout_s = timeout_s
         self.clock = Stopwatch()
+        self.observer: ScreenObserver | None = None
 
     # --- locators ---
     def _phone_inputs(self) -> list[Locator]:
@@ -78,6 +81,7 @@ class UniversalWidget:
             await self.page.wait_for_load_state("domcontentloaded")
         screen = await self.screen_name()
         if screen == "chooser":
+            await observe(self)
             factor = await first_visible([self.page.get_by_role("button", name=t.UL_SMS_FACTOR)])
             if factor is None:
                 return Outcome.error("widget_unrecognized", None)
@@ -166,6 +170,7 @@ class UniversalWidget:
             return outcome
         if await self.screen_name() != "country":
             return await self._unexpected(await self.screen_name())
+        await observe(self)
         cc = phone.country_code
         candidates: list[Locator] = []
         for region in phone.regions:
@@ -239,6 +244,7 @@ class UniversalWidget:
         )
         if box is None:
             return Outcome.error("widget_unrecognized", None)
+        await observe(self)
         await box.check()
         outcome = await self._submit_form()
         if outcome is not None:

@@ -43,6 +43,10 @@ def api(bridge_server: ServerThread) -> Iterator[httpx.Client]:
         timeout=60.0,
     ) as client:
         yield client
+        # Free the shared bridge's session slots for the next test.
+        for enrollment in client.get("/v1/enrollments").json()["enrollments"]:
+            if enrollment["state"] in ("starting", "awaiting_phone", "awaiting_code"):
+                client.delete(f"/v1/enrollments/{enrollment['id']}")
 
 
 @pytest.fixture(params=["classic", "universal"])
