@@ -101,7 +101,12 @@ class ScreenSnapshot(BaseModel):
     links: list[str] = Field(default_factory=list)
     placeholders: list[str] = Field(default_factory=list)
     alerts: list[str] = Field(default_factory=list)
+    texts: list[str] = Field(default_factory=list)
     fields: list[ScreenField] = Field(default_factory=list)
+
+
+class ScreenList(BaseModel):
+    screens: list[ScreenSnapshot]
 
 
 class Enrollment(BaseModel):

@@ -78,7 +78,9 @@ class Registry:
             self._slot_freed.notify()
 
     # --- lifecycle ---
-    async def create(self, code_source: m.CodeSource = "manual") -> EnrollmentSession:
+    async def create(
+        self, code_source: m.CodeSource = "manual", record_screens: bool = False
+    ) -> EnrollmentSession:
         await self._admit()
         try:
             context = await self.browser.new_context()
@@ -91,6 +93,7 @@ class Registry:
         session = EnrollmentSession(self.settings, context, page)
         session.on_close = self._release_slot
         session.code_source = code_source
+        session.record_screens = record_screens
         session.inbox = self.inbox
         self._sessions[session.id] = session
         return session

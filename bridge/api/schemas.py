@@ -32,6 +32,11 @@ class CreateEnrollment(_Strict):
         description="'inbox': the bridge takes the code from its OTP inbox and submits it itself.",
     )
 
+    record_screens: bool = Field(
+        default=False,
+        description="Record every screen reached (texts, fields, screenshot) for contract checks.",
+    )
+
     @model_validator(mode="after")
     def _one_target(self) -> Self:
         if (self.ticket_url is None) == (self.user_id is None):

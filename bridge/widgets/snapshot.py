@@ -6,6 +6,7 @@ the bridge's locators do (visible text and roles), never at class names.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from playwright.async_api import Error as PlaywrightError
@@ -18,7 +19,8 @@ _READ_SCREEN = """
 () => {
   const visible = el => !!(el.offsetWidth || el.offsetHeight || el.getClientRects().length)
     && getComputedStyle(el).visibility !== 'hidden';
-  const text = el => (el.innerText || el.textContent || el.value || el.getAttribute('aria-label') || '')
+  // textContent, not innerText: a CSS text-transform is presentation, not a change of wording.
+  const text = el => (el.textContent || el.value || el.getAttribute('aria-label') || '')
     .trim().replace(/\\s+/g, ' ');
   const all = sel => Array.from(document.querySelectorAll(sel));
   const texts = sel => all(sel).filter(visible).map(text).filter(Boolean);
@@ -30,6 +32,7 @@ _READ_SCREEN = """
     placeholders: all('input[placeholder], textarea[placeholder]').filter(visible)
       .map(el => el.getAttribute('placeholder')),
     alerts: texts('[role=alert]'),
+    texts: texts('p, legend, [role=status]'),
     fields: all('input[name], select[name], textarea[name]')
       .filter(el => el.type === 'hidden' || visible(el))
       .map(el => ({name: el.getAttribute('name'), type: el.tagName === 'INPUT' ? (el.type || 'text')
@@ -37,6 +40,15 @@ _READ_SCREEN = """
   };
 }
 """
+
+
+# Phone numbers in any spacing, codes and recovery codes: personal data or secrets, never contract.
+_NUMBERISH = re.compile(r"\+?\d[\d\s().*+-]{4,}\d")
+_RECOVERY = re.compile(r"\b[A-Z0-9]{24}\b")
+
+
+def scrub(text: str) -> str:
+    return _NUMBERISH.sub("[number]", _RECOVERY.sub("[recovery-code]", text))
 
 
 async def read_screen(page: Page, name: str, redactor: Redactor) -> ScreenSnapshot:
@@ -48,7 +60,7 @@ async def read_screen(page: Page, name: str, redactor: Redactor) -> ScreenSnapsh
         raw = {}
 
     def clean(key: str) -> list[str]:
-        return [redactor.text(str(v)) for v in raw.get(key, []) if v]
+        return [scrub(redactor.text(str(v))) for v in raw.get(key, []) if v]
 
     path = redactor.text(page.url.split("?", 1)[0].split("#", 1)[0])
     return ScreenSnapshot(
@@ -60,6 +72,7 @@ async def read_screen(page: Page, name: str, redactor: Redactor) -> ScreenSnapsh
         links=clean("links"),
         placeholders=clean("placeholders"),
         alerts=clean("alerts"),
+        texts=clean("texts"),
         fields=[ScreenField(name=str(f["name"]), type=str(f["type"])) for f in raw.get("fields", [])],
     )
 

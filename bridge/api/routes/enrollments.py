@@ -11,7 +11,7 @@ from fastapi.responses import StreamingResponse
 from bridge import models as m
 from bridge.api.deps import Authenticated, RegistryDep, SettingsDep
 from bridge.api.schemas import CreateEnrollment, SubmitCode, SubmitPhone
-from bridge.errors import BridgeError, InboxDisabledError, InvalidRequestError
+from bridge.errors import BridgeError, InboxDisabledError, InvalidRequestError, NotFoundError
 from bridge.phone import parse_e164
 from bridge.tickets import require_issuer
 from bridge.urls import HostPolicy, check_ticket_url
@@ -52,7 +52,7 @@ async def create_enrollment(
         assert body.ticket_url is not None  # the schema requires exactly one of the two
         ticket_url = body.ticket_url
     check_ticket_url(ticket_url, HostPolicy.of(settings.allowed_hosts))
-    session = await registry.create(body.code_source)
+    session = await registry.create(body.code_source, body.record_screens)
     await session.start(ticket_url)
     if phone is not None and session.state is m.EnrollmentState.AWAITING_PHONE:
         await session.submit_phone(phone, body.channel)
@@ -112,6 +112,24 @@ async def calls(
     await recorder.drain()
     page = recorder.after(after, limit)
     return m.CallPage(calls=page, next_after=page[-1].seq if page else after)
+
+
+@router.get("/{enrollment_id}/screens", responses=ERROR_RESPONSES)
+async def screens(enrollment_id: str, registry: RegistryDep) -> m.ScreenList:
+    """The screens reached so far (only for enrollments started with ``record_screens``)."""
+    return m.ScreenList(screens=list(registry.get(enrollment_id).screens))
+
+
+@router.get(
+    "/{enrollment_id}/screens/{index}/screenshot",
+    responses={**ERROR_RESPONSES, 200: {"content": {"image/png": {}}}},
+    response_class=Response,
+)
+async def screen_screenshot(enrollment_id: str, index: int, registry: RegistryDep) -> Response:
+    pngs = registry.get(enrollment_id).screen_pngs
+    if not 0 <= index < len(pngs) or not pngs[index]:
+        raise NotFoundError("no screenshot for this screen", enrollment_id=enrollment_id)
+    return Response(pngs[index], media_type="image/png", headers={"Cache-Control": "no-store"})
 
 
 @router.get(
