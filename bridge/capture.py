@@ -13,6 +13,7 @@ import json
 import re
 import time
 from collections import Counter, deque
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -67,6 +68,9 @@ class CallRecorder:
         # Endpoints the page has started calling, before they finish (flavour detection needs this).
         self.requested: Counter[str] = Counter()
         self.total = 0
+        self.blocked = 0
+        # Told the kind of every recorded call (metrics); optional.
+        self.on_record: Callable[[str], None] | None = None
 
     # --- wiring ---
     def attach(self, context: BrowserContext) -> None:
@@ -139,6 +143,8 @@ class CallRecorder:
         self._seq += 1
         self.total += 1
         self._calls.append(call.model_copy(update={"seq": self._seq}))
+        if self.on_record is not None:
+            self.on_record(kind)
         self._changed.set()
 
     @staticmethod
@@ -156,6 +162,28 @@ class CallRecorder:
         if len(raw) > self.max_body_bytes:
             return {"truncated_bytes": len(raw)}
         return _decode_body(raw, content_type)
+
+    def record_blocked(self, method: str, url: str, resource_type: str) -> None:
+        """A request the host guard refused to let leave the browser."""
+        self._seq += 1
+        self.total += 1
+        self.blocked += 1
+        if self.on_record is not None:
+            self.on_record("blocked")
+        self._calls.append(
+            CapturedCall(
+                seq=self._seq,
+                kind="blocked",
+                method=method,
+                url=self.redactor.url(url),
+                path=self.redactor.text(urlsplit(url).path),
+                endpoint=f"blocked:{resource_type}",
+                started_at=datetime.now(UTC),
+                failure="host not allowed",
+                redacted=self.redactor.enabled,
+            )
+        )
+        self._changed.set()
 
     # --- reading ---
     @property

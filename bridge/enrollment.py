@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
+import structlog
 from playwright.async_api import BrowserContext, Page
 
 from bridge import models as m
@@ -30,6 +31,7 @@ from bridge.errors import (
 )
 from bridge.events import EventLog
 from bridge.inbox import OtpInbox
+from bridge.metrics import Metrics
 from bridge.phone import PhoneNumber
 from bridge.redact import Redactor
 from bridge.settings import BridgeSettings
@@ -61,6 +63,9 @@ ERROR_MESSAGES = {
     "upstream_error": "The widget's server answered with an error.",
     "inbox_timeout": "No code for this enrollment arrived in the OTP inbox in time.",
 }
+
+
+_bound = structlog.contextvars.bound_contextvars
 
 
 def _now() -> datetime:
@@ -101,6 +106,7 @@ class EnrollmentSession:
         self.record_screens = False
         self.screens: list[m.ScreenSnapshot] = []
         self.screen_pngs: list[bytes] = []
+        self.metrics: Metrics | None = None
         self.on_close: Callable[[EnrollmentSession], Awaitable[None]] | None = None
 
     # --- public steps ---
@@ -184,6 +190,15 @@ class EnrollmentSession:
 
     # --- state machine ---
     async def _step(
+        self,
+        name: m.StepName,
+        allowed: set[m.EnrollmentState],
+        run: Callable[[], Awaitable[Outcome]],
+    ) -> None:
+        with _bound(enrollment_id=self.id, step=name):  # every log line of the step carries both
+            await self._locked_step(name, allowed, run)
+
+    async def _locked_step(
         self,
         name: m.StepName,
         allowed: set[m.EnrollmentState],
@@ -276,6 +291,10 @@ class EnrollmentSession:
             error_code=out.error_code,
         )
         self.steps.append(step)
+        if self.metrics is not None:
+            self.metrics.steps.labels(name, step.outcome).inc()
+            self.metrics.step_seconds.labels(name).observe(step.duration_ms / 1000)
+            self.metrics.widget_seconds.labels(name).observe(step.widget_ms / 1000)
         if out.error_code:
             self.last_error = m.LastError(
                 code=out.error_code,
@@ -290,6 +309,8 @@ class EnrollmentSession:
 
     async def _set_state(self, state: m.EnrollmentState) -> None:
         self.state = state
+        if state.terminal and self.metrics is not None:
+            self.metrics.enrollments_finished.labels(state.value).inc()
         self.updated_at = _now()
         await self._emit_state()
 

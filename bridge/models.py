@@ -67,7 +67,7 @@ class CapturedCall(BaseModel):
     """One call the widget made: a Guardian API request or a Universal Login form POST."""
 
     seq: int
-    kind: Literal["api", "form", "navigation"]
+    kind: Literal["api", "form", "navigation", "blocked"]
     method: str
     url: str
     path: str

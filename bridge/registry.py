@@ -12,9 +12,12 @@ from bridge import models as m
 from bridge.browser import BrowserManager, translate_playwright_errors
 from bridge.enrollment import EnrollmentSession
 from bridge.errors import EnrollmentNotFoundError, SessionLimitError
+from bridge.guard import install_host_guard
 from bridge.inbox import OtpInbox
+from bridge.metrics import Metrics
 from bridge.settings import BridgeSettings
 from bridge.tickets import TicketIssuer
+from bridge.urls import HostPolicy
 
 log = logging.getLogger("bridge.registry")
 
@@ -29,9 +32,13 @@ class Registry:
         self._slot_freed = asyncio.Condition()
         self._reaper: asyncio.Task[None] | None = None
         self.rejections = 0
+        self.metrics = Metrics()
+        self.metrics.session_limit.set(settings.max_enrollments)
         secret = settings.otp_inbox_secret.get_secret_value() if settings.otp_inbox_secret else None
         self.inbox = OtpInbox(secret, settings.otp_inbox_max_age_s)
         self.tickets = TicketIssuer.from_settings(settings)
+        # Hosts the browser may reach: the ticket hosts plus the widget's asset hosts (https only).
+        self.browser_policy = HostPolicy.of([*settings.allowed_hosts, *settings.browser_extra_hosts])
         browser.on_crash.append(self._fail_all_open)
 
     # --- admission ---
@@ -46,26 +53,33 @@ class Registry:
     async def _admit(self) -> None:
         """Takes a slot, waiting in a bounded queue for up to ``queue_timeout_s``; else 429."""
         if self._open < self.settings.max_enrollments:
-            self._open += 1
+            self._take_slot()
             return
         timeout = self.settings.queue_timeout_s
         if timeout <= 0 or self._waiting >= self.settings.max_queue:
             self._reject()
         self._waiting += 1
+        self.metrics.queue_waiting.set(self._waiting)
         try:
             async with self._slot_freed:
                 await asyncio.wait_for(
                     self._slot_freed.wait_for(lambda: self._open < self.settings.max_enrollments),
                     timeout,
                 )
-                self._open += 1
+                self._take_slot()
         except TimeoutError:
             self._reject()
         finally:
             self._waiting -= 1
+            self.metrics.queue_waiting.set(self._waiting)
+
+    def _take_slot(self) -> None:
+        self._open += 1
+        self.metrics.sessions_in_use.set(self._open)
 
     def _reject(self) -> None:
         self.rejections += 1
+        self.metrics.rejections.labels("session_limit").inc()
         retry = max(1, math.ceil(min(self.settings.idle_ttl_s, 30)))
         raise SessionLimitError(
             f"all {self.settings.max_enrollments} enrollment sessions are in use",
@@ -74,6 +88,7 @@ class Registry:
 
     async def _release_slot(self, _: EnrollmentSession | None = None) -> None:
         self._open -= 1
+        self.metrics.sessions_in_use.set(self._open)
         async with self._slot_freed:
             self._slot_freed.notify()
 
@@ -91,7 +106,12 @@ class Registry:
             await self._release_slot()
             raise
         session = EnrollmentSession(self.settings, context, page)
+        await install_host_guard(context, self.browser_policy, session.recorder)
         session.on_close = self._release_slot
+        session.metrics = self.metrics
+        calls = self.metrics.captured_calls
+        session.recorder.on_record = lambda kind: calls.labels(kind).inc()
+        self.metrics.enrollments_started.inc()
         session.code_source = code_source
         session.record_screens = record_screens
         session.inbox = self.inbox
@@ -112,6 +132,7 @@ class Registry:
         await session.close(m.EnrollmentState.CANCELLED)
 
     async def _fail_all_open(self) -> None:
+        self.metrics.browser_restarts.inc()
         for session in list(self._sessions.values()):
             if not session.closed:
                 await session.close(m.EnrollmentState.FAILED, "browser_crashed")

@@ -33,6 +33,10 @@ class BridgeSettings(BaseSettings):
         default_factory=lambda: ["*.auth0.com"],
         description="Ticket URL host patterns; http, IP literals and private hosts need an exact entry.",
     )
+    browser_extra_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["cdn.auth0.com"],
+        description="Hosts the widget's page may load assets from besides the ticket hosts.",
+    )
     # --- browser ---
     browser_executable: str | None = Field(
         default=None, description="Chromium to launch; found automatically when unset."
@@ -41,6 +45,11 @@ class BridgeSettings(BaseSettings):
         default=None, description="Connect to a remote Playwright server instead of launching."
     )
     headless: bool = True
+    metrics_public: bool = Field(default=False, description="Serve /metrics without a bearer token.")
+    create_rate_per_minute: int = Field(
+        default=120, ge=1, description="Enrollments one API token may start per minute."
+    )
+    max_body_bytes: int = Field(default=65_536, ge=1024, description="Largest request body accepted.")
     # --- limits and lifecycle ---
     max_enrollments: int = Field(default=16, ge=1, le=1000)
     queue_timeout_s: float = Field(default=0.0, ge=0, le=300)
@@ -79,12 +88,12 @@ class BridgeSettings(BaseSettings):
         default=Path("artifacts"), description="Where unrecognised-widget screenshots are kept."
     )
 
-    @field_validator("api_tokens", "allowed_hosts", mode="before")
+    @field_validator("api_tokens", "allowed_hosts", "browser_extra_hosts", mode="before")
     @classmethod
     def _csv(cls, value: Any) -> Any:
         return _split_csv(value)
 
-    @field_validator("allowed_hosts")
+    @field_validator("allowed_hosts", "browser_extra_hosts")
     @classmethod
     def _lower_hosts(cls, value: list[str]) -> list[str]:
         return [host.lower() for host in value]

@@ -10,9 +10,11 @@ from fastapi import FastAPI
 
 from bridge import __version__
 from bridge.api import errors
+from bridge.api.middleware import BodyLimit
 from bridge.api.routes import enrollments, health, inbox
 from bridge.browser import BrowserManager
 from bridge.errors import BridgeError
+from bridge.ratelimit import RateLimiter
 from bridge.registry import Registry
 from bridge.settings import BridgeSettings
 
@@ -47,6 +49,8 @@ def create_app(settings: BridgeSettings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.rate_limiter = RateLimiter(settings.create_rate_per_minute)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     errors.install(app)
     app.include_router(health.router)
     app.include_router(enrollments.router)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 from typing import Annotated
 
 from fastapi import Depends, Request
 
-from bridge.errors import UnauthorizedError
+from bridge.errors import RateLimitedError, UnauthorizedError
+from bridge.ratelimit import RateLimiter
 from bridge.registry import Registry
 from bridge.settings import BridgeSettings
 
@@ -47,3 +49,20 @@ def require_token(request: Request, settings: SettingsDep) -> None:
 
 
 Authenticated = Depends(require_token)
+
+
+def limit_creation(request: Request, settings: SettingsDep) -> None:
+    """One bucket per bearer token (keyed by its hash, never the token itself), or per client address
+    when the API is open."""
+    header = request.headers.get("authorization", "")
+    source = header or (request.client.host if request.client else "unknown")
+    key = hashlib.sha256(source.encode()).hexdigest()
+    limiter: RateLimiter = request.app.state.rate_limiter
+    try:
+        limiter.take(key)
+    except RateLimitedError:
+        _registry(request).metrics.rejections.labels("rate_limited").inc()
+        raise
+
+
+CreationLimited = Depends(limit_creation)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Header, Query, Response
 from fastapi.responses import StreamingResponse
 
 from bridge import models as m
-from bridge.api.deps import Authenticated, RegistryDep, SettingsDep
+from bridge.api.deps import Authenticated, CreationLimited, RegistryDep, SettingsDep
 from bridge.api.schemas import CreateEnrollment, SubmitCode, SubmitPhone
 from bridge.errors import BridgeError, InboxDisabledError, InvalidRequestError, NotFoundError
 from bridge.phone import parse_e164
@@ -34,7 +34,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
 }
 
 
-@router.post("", status_code=201, responses=ERROR_RESPONSES)
+@router.post("", status_code=201, responses=ERROR_RESPONSES, dependencies=[CreationLimited])
 async def create_enrollment(
     body: CreateEnrollment, registry: RegistryDep, settings: SettingsDep
 ) -> m.Enrollment:

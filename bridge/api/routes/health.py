@@ -1,18 +1,20 @@
-"""``/healthz``: is the browser up, and how many sessions are in use."""
+"""``/healthz`` (is the process alive and its browser up), ``/readyz`` (can it take an enrollment now)
+and ``/metrics`` (Prometheus)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 
 from bridge import __version__
-from bridge.api.deps import RegistryDep
+from bridge.api.deps import RegistryDep, SettingsDep, require_token
+from bridge.api.errors import error_response
 from bridge.models import Health
 
 router = APIRouter(tags=["health"])
 
 
 @router.get("/healthz")
-async def healthz(request: Request, registry: RegistryDep) -> Health:
+async def healthz(registry: RegistryDep) -> Health:
     connected = registry.browser.connected
     return Health(
         status="ok" if connected else "degraded",
@@ -21,3 +23,22 @@ async def healthz(request: Request, registry: RegistryDep) -> Health:
         session_limit=registry.settings.max_enrollments,
         version=__version__,
     )
+
+
+@router.get("/readyz", responses={503: {"description": "browser down or no free session"}})
+async def readyz(registry: RegistryDep) -> Response:
+    """Ready when the browser is up and a new enrollment would not be refused for capacity: a load
+    balancer can route elsewhere meanwhile (distinct from /healthz, which only says the process lives)."""
+    if not registry.browser.connected:
+        return error_response(503, "browser_unavailable", "the browser is not connected")
+    full = registry.in_use >= registry.settings.max_enrollments
+    if full and registry.waiting >= registry.settings.max_queue:
+        return error_response(503, "session_limit", "every session and queue place is taken")
+    return Response(status_code=204)
+
+
+@router.get("/metrics", response_class=Response, responses={200: {"content": {"text/plain": {}}}})
+async def metrics(request: Request, registry: RegistryDep, settings: SettingsDep) -> Response:
+    if not settings.metrics_public:
+        require_token(request, settings)
+    return Response(registry.metrics.render(), media_type="text/plain; version=0.0.4")
