@@ -11,12 +11,12 @@ from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager, suppress
 from typing import Any
 
-from playwright.async_api import Browser, BrowserContext, Playwright, async_playwright
+from playwright.async_api import Browser, BrowserContext, Playwright, ProxySettings, async_playwright
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from bridge.browser_binary import find_chromium
-from bridge.errors import BrowserCrashedError, BrowserUnavailableError, WidgetTimeoutError
+from bridge.errors import BrowserCrashedError, BrowserUnavailableError, UpstreamError, WidgetTimeoutError
 from bridge.settings import BridgeSettings
 
 log = logging.getLogger("bridge.browser")
@@ -45,6 +45,10 @@ def translate_playwright_errors(what: str) -> Iterator[None]:
         raise WidgetTimeoutError(f"the widget did not respond in time while {what}") from exc
     except PlaywrightError as exc:
         text = str(exc).lower()
+        if "net::err_" in text:
+            # The page (or a redirect) could not be loaded: refused, unresolvable, or a host the
+            # context's dead-end proxy keeps out.
+            raise UpstreamError(f"the widget's page could not be loaded while {what}") from exc
         if "closed" in text or "crash" in text or "disconnected" in text:
             raise BrowserCrashedError(f"the browser went away while {what}") from exc
         raise BrowserUnavailableError(f"the browser failed while {what}") from exc
@@ -105,14 +109,19 @@ class BrowserManager:
         for callback in list(self.on_crash):
             asyncio.get_running_loop().create_task(callback())
 
-    async def new_context(self) -> BrowserContext:
+    async def new_context(self, proxy_bypass: str | None = None) -> BrowserContext:
+        """A fresh context; with ``proxy_bypass``, every host not listed goes to a dead proxy."""
         async with self._lock:
             browser = await self._ensure()
+        proxy: ProxySettings | None = None
+        if proxy_bypass is not None:
+            proxy = {"server": self._settings.browser_blackhole_proxy, "bypass": proxy_bypass}
         with translate_playwright_errors("opening a browser context"):
             return await browser.new_context(
                 locale="en-US",
                 viewport={"width": 800, "height": 900},
                 service_workers="block",
+                proxy=proxy,
             )
 
     async def close(self) -> None:

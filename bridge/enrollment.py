@@ -218,6 +218,10 @@ class EnrollmentSession:
                 outcome = Outcome.error("widget_timeout", None)
                 log.debug("step timed out", exc_info=exc)
             except BridgeError as exc:
+                if self.closed and self.last_error and self.last_error.code == "browser_crashed":
+                    raise BrowserCrashedError(
+                        ERROR_MESSAGES["browser_crashed"], enrollment_id=self.id
+                    ) from exc
                 if self.closed:
                     # Cancelled or expired while the step ran: the close, not the browser, ended it.
                     raise StepOutOfOrderError(
@@ -225,8 +229,8 @@ class EnrollmentSession:
                         enrollment_id=self.id,
                     ) from exc
                 await self._record(name, started_at, t0, Outcome.error(exc.code, None))
-                if isinstance(exc, BrowserCrashedError):
-                    await self._finish(S.FAILED)
+                if isinstance(exc, BrowserCrashedError) or name == "start":
+                    await self._finish(S.FAILED)  # no widget to go on with
                 exc.enrollment_id = self.id
                 raise
             await self._apply(name, started_at, t0, outcome)

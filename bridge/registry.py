@@ -98,7 +98,7 @@ class Registry:
     ) -> EnrollmentSession:
         await self._admit()
         try:
-            context = await self.browser.new_context()
+            context = await self.browser.new_context(self.browser_policy.proxy_bypass())
             with translate_playwright_errors("opening a page"):
                 context.set_default_timeout(self.settings.step_timeout_s * 1000)
                 page = await context.new_page()

@@ -37,6 +37,10 @@ class BridgeSettings(BaseSettings):
         default_factory=lambda: ["cdn.auth0.com"],
         description="Hosts the widget's page may load assets from besides the ticket hosts.",
     )
+    browser_blackhole_proxy: str = Field(
+        default="http://127.0.0.1:9",
+        description="A proxy address where nothing listens: traffic to hosts not allowed is sent there.",
+    )
     # --- browser ---
     browser_executable: str | None = Field(
         default=None, description="Chromium to launch; found automatically when unset."

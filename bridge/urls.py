@@ -78,6 +78,18 @@ class HostPolicy:
             return False
         return any("*" in p and fnmatchcase(host, p) for p in self.patterns)
 
+    def proxy_bypass(self) -> str:
+        """Chromium's proxy bypass list for these patterns.
+
+        The browser context sends everything through a proxy that does not exist except what this list
+        lets go direct, so even a redirect (which request routing never sees) cannot leave the
+        allowlist. ``<-loopback>`` removes Chromium's implicit direct access to localhost.
+        """
+        rules = ["<-loopback>"]
+        for pattern in self.patterns:
+            rules.append(f"https://{pattern}" if "*" in pattern else pattern)
+        return ",".join(rules)
+
     def allows_url(self, url: str) -> bool:
         try:
             parts = urlsplit(url)

@@ -1,4 +1,4 @@
-"""ASGI middleware: refuse request bodies over the configured size before anything reads them."""
+"""ASGI middleware: refuse request bodies over the configured size before the app reads them."""
 
 from __future__ import annotations
 
@@ -7,29 +7,30 @@ import json
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
-def _too_large(limit: int) -> tuple[Message, Message]:
+async def _send_too_large(send: Send, limit: int) -> None:
     body = json.dumps(
         {
             "error": {
                 "code": "payload_too_large",
-                "message": f"bodies are limited to {limit} bytes",
+                "message": f"request bodies are limited to {limit} bytes",
                 "enrollment_id": None,
             }
         }
     ).encode()
-    start: Message = {
-        "type": "http.response.start",
-        "status": 413,
-        "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
-    }
-    return start, {"type": "http.response.body", "body": body}
-
-
-class _BodyTooLarge(Exception):
-    pass
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
 
 
 class BodyLimit:
+    """A declared Content-Length over the limit is refused at once; a body without one (chunked) is
+    read here, up to the limit, and handed on only if it fits (the API's bodies are small)."""
+
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
         self.max_bytes = max_bytes
@@ -38,31 +39,38 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        for name, value in scope.get("headers", []):
-            if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
-                for message in _too_large(self.max_bytes):
-                    await send(message)
+        headers = dict(scope.get("headers", []))
+        length = headers.get(b"content-length")
+        if length is not None:
+            if length.isdigit() and int(length) > self.max_bytes:
+                await _send_too_large(send, self.max_bytes)
                 return
-        seen = 0
-        started = False
-
-        async def limited_receive() -> Message:
-            nonlocal seen
+            await self.app(scope, receive, send)
+            return
+        if headers.get(b"transfer-encoding") is None:
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.max_bytes:  # a chunked body without a length grew too big
-                    raise _BodyTooLarge
-            return message
+            if message["type"] != "http.request":
+                return  # the client went away
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                await _send_too_large(send, self.max_bytes)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        replayed = False
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+            return await receive()
 
-        try:
-            await self.app(scope, limited_receive, tracking_send)
-        except _BodyTooLarge:
-            if not started:
-                for message in _too_large(self.max_bytes):
-                    await send(message)
+        await self.app(scope, replay, send)
