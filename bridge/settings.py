@@ -48,29 +48,37 @@ class BridgeSettings(BaseSettings):
     browser_ws_endpoint: str | None = Field(
         default=None, description="Connect to a remote Playwright server instead of launching."
     )
-    headless: bool = True
+    headless: bool = Field(default=True, description="Run Chromium headless (false only for debugging).")
     metrics_public: bool = Field(default=False, description="Serve /metrics without a bearer token.")
     create_rate_per_minute: int = Field(
         default=120, ge=1, description="Enrollments one API token may start per minute."
     )
     max_body_bytes: int = Field(default=65_536, ge=1024, description="Largest request body accepted.")
     # --- limits and lifecycle ---
-    max_enrollments: int = Field(default=16, ge=1, le=1000)
-    queue_timeout_s: float = Field(default=0.0, ge=0, le=300)
-    max_queue: int = Field(default=32, ge=0)
-    step_timeout_s: float = Field(default=20.0, gt=0, le=300)
-    idle_ttl_s: float = Field(default=600.0, gt=0)
-    max_age_s: float = Field(default=1800.0, gt=0)
+    max_enrollments: int = Field(
+        default=16, ge=1, le=1000, description="Concurrent enrollments (browser contexts)."
+    )
+    queue_timeout_s: float = Field(
+        default=0.0, ge=0, le=300, description="How long a start may wait for a free session before 429."
+    )
+    max_queue: int = Field(default=32, ge=0, description="Starts allowed to wait for a session at once.")
+    step_timeout_s: float = Field(
+        default=20.0, gt=0, le=300, description="Longest a step may wait for the widget (then 504)."
+    )
+    idle_ttl_s: float = Field(default=600.0, gt=0, description="An enrollment idle this long expires.")
+    max_age_s: float = Field(default=1800.0, gt=0, description="An enrollment this old expires.")
     retention_s: float = Field(
         default=900.0, ge=0, description="How long a finished enrollment stays readable."
     )
-    reap_interval_s: float = Field(default=2.0, gt=0)
+    reap_interval_s: float = Field(default=2.0, gt=0, description="How often expiry is checked.")
     # --- capture ---
     capture_unredacted: bool = Field(
         default=False, description="Record captured calls without redacting secrets (debug only)."
     )
-    capture_max_calls: int = Field(default=200, ge=1)
-    capture_max_body_bytes: int = Field(default=16_384, ge=256)
+    capture_max_calls: int = Field(default=200, ge=1, description="Captured calls kept per enrollment.")
+    capture_max_body_bytes: int = Field(
+        default=16_384, ge=256, description="Larger captured bodies are replaced by their size."
+    )
     # --- OTP inbox (codes forwarded by the tenant's send-phone-message Action) ---
     otp_inbox_secret: SecretStr | None = Field(
         default=None, description="HMAC-SHA256 key of the inbox's X-Signature header; inbox off when unset."
@@ -85,8 +93,8 @@ class BridgeSettings(BaseSettings):
     auth0_domain: str | None = Field(
         default=None, description="Tenant domain, or a full base URL such as http://127.0.0.1:8790."
     )
-    auth0_client_id: str | None = None
-    auth0_client_secret: SecretStr | None = None
+    auth0_client_id: str | None = Field(default=None, description="Management API client (M2M) id.")
+    auth0_client_secret: SecretStr | None = Field(default=None, description="Management API client secret.")
     # --- artifacts ---
     artifacts_dir: Path = Field(
         default=Path("artifacts"), description="Where unrecognised-widget screenshots are kept."
