@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import ipaddress
 import secrets
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Literal
 
 import typer
 
 from bridge import __version__
+from bridge.cli_enroll import EXIT_CODES_HELP, CodeFrom
+from bridge.demo import DemoExperience
 
 app = typer.Typer(
     name="guardian-bridge",
@@ -42,7 +45,10 @@ def serve(
     import uvicorn
 
     from bridge.api import create_app
+    from bridge.logs import configure_logging
     from bridge.settings import BridgeSettings
+
+    configure_logging(log_level)
 
     settings = BridgeSettings()
     if not settings.api_tokens:
@@ -52,7 +58,8 @@ def serve(
         token = secrets.token_urlsafe(24)
         settings = BridgeSettings(api_tokens=[token])  # explicit values win over the environment
         typer.echo(f"No BRIDGE_API_TOKENS set; this run accepts the bearer token: {token}", err=True)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level)
+    # log_config=None keeps uvicorn on the structured handlers configured above.
+    uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level, log_config=None)
 
 
 @app.command("fake-guardian")
@@ -83,6 +90,97 @@ def fake_guardian(
     fake_main(args)
 
 
+@app.command(epilog=EXIT_CODES_HELP)
+def enroll(
+    phone: Annotated[str, typer.Option(help="Phone number to enroll, in E.164 form: +14155550123.")],
+    ticket_url: Annotated[
+        str | None, typer.Option(help="Enrollment ticket URL (from the Management API or an email).")
+    ] = None,
+    user_id: Annotated[
+        str | None,
+        typer.Option(help="Instead of --ticket-url: the bridge creates a ticket with BRIDGE_AUTH0_*."),
+    ] = None,
+    code_from: Annotated[
+        CodeFrom | None,
+        typer.Option(
+            case_sensitive=False,
+            show_default=False,
+            help="Where the code comes from: [bold]prompt[/bold] (default on a terminal), "
+            "[bold]stdin[/bold] (one line per attempt; default when piped) or [bold]inbox[/bold].",
+        ),
+    ] = None,
+    bridge: Annotated[
+        str | None, typer.Option(help="URL of a running bridge; without it one starts in this process.")
+    ] = None,
+    token: Annotated[
+        str | None,
+        typer.Option(envvar="BRIDGE_API_TOKEN", show_default=False, help="Bearer token for --bridge."),
+    ] = None,
+    inbox_secret: Annotated[
+        str | None,
+        typer.Option(
+            envvar="BRIDGE_OTP_INBOX_SECRET",
+            show_default=False,
+            help="In-process bridge: the inbox's HMAC key, shared with the forwarding Action.",
+        ),
+    ] = None,
+    listen_port: Annotated[
+        int | None,
+        typer.Option(help="In-process bridge: loopback port to listen on (random when unset)."),
+    ] = None,
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object (the enrollment and exit_code) only.")
+    ] = False,
+) -> None:
+    """Enroll one phone from start to finish, showing each step as it happens.
+
+    Without --bridge, a bridge starts inside this command: BRIDGE_* settings
+    as for [bold]serve[/bold], plus the ticket URL's host as an allowed host.
+    The recovery code is printed last; phones are masked, codes never echoed.
+
+    [bold]--code-from inbox[/bold]: the bridge's OTP inbox takes the code from the
+    tenant's forwarding Action (examples/auth0-action-forward-otp.js).
+    For the in-process bridge that inbox is the URL this command prints,
+    on 127.0.0.1 and --listen-port: the tenant must reach it (a tunnel)
+    and sign with the --inbox-secret key.
+    """
+    from bridge.cli_enroll import EnrollOptions, run_enroll
+
+    options = EnrollOptions(
+        phone=phone,
+        ticket_url=ticket_url,
+        user_id=user_id,
+        code_from=code_from,
+        bridge_url=bridge,
+        token=token,
+        inbox_secret=inbox_secret,
+        listen_port=listen_port,
+        json_output=json_output,
+    )
+    raise typer.Exit(run_enroll(options))
+
+
+@app.command(epilog=EXIT_CODES_HELP)
+def demo(
+    experience: Annotated[
+        DemoExperience, typer.Option(case_sensitive=False, help="Widget flavour(s) to enroll through.")
+    ] = DemoExperience.BOTH,
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object (every run and exit_code) only.")
+    ] = False,
+) -> None:
+    """Enroll through the embedded fake tenant: the whole bridge, no set-up.
+
+    Starts the fake Auth0 tenant and a bridge on loopback ports. The bridge
+    creates a ticket for a seeded user and enrolls a phone; the code comes
+    from the fake's SMS hook through the bridge's OTP inbox. Prints each
+    step, the widget's captured calls and the recovery code, per flavour.
+    """
+    from bridge.demo import run_demo
+
+    raise typer.Exit(run_demo(experience, json_output))
+
+
 @app.command()
 def version() -> None:
     """Print the version."""
@@ -91,3 +189,66 @@ def version() -> None:
 
 def main() -> None:
     app()
+
+
+@app.command()
+def check(
+    phone: Annotated[str, typer.Option(help="Test phone number to enroll, in E.164 form.")],
+    baseline: Annotated[Path, typer.Option(help="Contract JSON to compare with; written when missing.")],
+    ticket_url: Annotated[str | None, typer.Option(help="Enrollment ticket URL.")] = None,
+    user_id: Annotated[
+        str | None, typer.Option(help="Instead of --ticket-url: the bridge creates a ticket.")
+    ] = None,
+    bridge: Annotated[
+        str | None, typer.Option(help="URL of a running bridge; without it one starts in this process.")
+    ] = None,
+    token: Annotated[
+        str | None,
+        typer.Option(envvar="BRIDGE_API_TOKEN", show_default=False, help="Bearer token for --bridge."),
+    ] = None,
+    update: Annotated[
+        bool, typer.Option("--update", help="Write the baseline from this run; compare nothing.")
+    ] = False,
+    code_from: Annotated[
+        Literal["prompt", "stdin", "inbox", "outbox"] | None,
+        typer.Option(
+            show_default=False,
+            help="prompt (default on a terminal), stdin (default when piped), inbox (the bridge's OTP "
+            "inbox; skips the wrong-code probe) or outbox (the fake tenant's test outbox).",
+        ),
+    ] = None,
+    outbox_url: Annotated[
+        str | None, typer.Option(help="--code-from outbox: the fake tenant's URL (default: the ticket's).")
+    ] = None,
+    report_format: Annotated[
+        Literal["text", "markdown", "json"], typer.Option("--format", help="Report format.")
+    ] = "text",
+    report: Annotated[
+        Path | None,
+        typer.Option(help="Report file; screenshots go beside it. Default: <baseline stem>.report/."),
+    ] = None,
+    junit: Annotated[Path | None, typer.Option(help="Also write a JUnit XML report here.")] = None,
+) -> None:
+    """Record the widget's contract in one scripted enrollment and compare it with a baseline.
+
+    Exit codes: 0 nothing breaking changed (or the baseline was written),
+    1 breaking drift, 2 the check could not run.
+    Screenshots show what the widget showed: keep them out of version control.
+    """
+    from bridge.check.cli_command import CheckOptions, run_check_command
+
+    options = CheckOptions(
+        ticket_url=ticket_url,
+        user_id=user_id,
+        phone=phone,
+        baseline=baseline,
+        bridge=bridge,
+        token=token,
+        update=update,
+        code_from=code_from,
+        outbox_url=outbox_url,
+        fmt=report_format,
+        report=report,
+        junit=junit,
+    )
+    raise typer.Exit(run_check_command(options))

@@ -14,7 +14,7 @@ from playwright.async_api import Locator, Page
 
 from bridge.models import Channel, Flavour
 from bridge.phone import PhoneNumber
-from bridge.widgets.texts import ERROR_TEXTS, TERMINAL_CODES, classify_text
+from bridge.widgets.texts import ERROR_TEXTS, TERMINAL_CODES, classify_text, find_recovery_code
 
 OutcomeKind = Literal["ok", "rejected", "terminal"]
 
@@ -113,6 +113,20 @@ async def body_text(page: Page) -> str:
         return await page.locator("body").inner_text(timeout=2000)
     except PlaywrightError:
         return ""
+
+
+async def recovery_code_on_page(page: Page) -> str | None:
+    """The recovery code shown on the page: in its text, or in a read-only field some widgets use."""
+    found = find_recovery_code(await body_text(page))
+    if found:
+        return found
+    try:
+        values: list[str] = await page.evaluate(
+            "() => Array.from(document.querySelectorAll('input, textarea')).map(e => e.value || '')"
+        )
+    except PlaywrightError:
+        return None
+    return find_recovery_code(" ".join(values))
 
 
 async def error_message(page: Page) -> tuple[str | None, str | None]:

@@ -22,10 +22,10 @@ from bridge.widgets.base import (
     ScreenObserver,
     Stopwatch,
     alert_locator,
-    body_text,
     error_message,
     first_visible,
     observe,
+    recovery_code_on_page,
     visible,
     wait_first_visible,
 )
@@ -263,13 +263,17 @@ class ClassicWidget:
         if box is None:
             return Outcome.error("widget_unrecognized", None)
         account = (self.recorder.raw_responses.get("start-flow") or {}).get("device_account") or {}
-        recovery = account.get("recovery_code") or t.find_recovery_code(await body_text(self.page))
+        recovery = account.get("recovery_code") or await recovery_code_on_page(self.page)
         if await visible(self._congrats()):
             return Outcome("ok", recovery_code=recovery, no_recovery_screen=True)
         await observe(self)
         await box.check()
-        # Playwright's click waits for the button to become enabled once the box is ticked.
-        await self._submit().first.click()
+        # Playwright's click waits for the button to become enabled once the box is ticked. A widget
+        # whose button has no recognisable text gets its one visible button pressed instead.
+        button = self._submit()
+        if not await visible(button):
+            button = self.page.get_by_role("button").filter(visible=True)
+        await button.first.click()
         async with self.clock.waiting():
             done = await wait_first_visible(self.page, [self._congrats()], self.timeout_s)
         if done is None:

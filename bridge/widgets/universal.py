@@ -28,6 +28,7 @@ from bridge.widgets.base import (
     error_message,
     first_visible,
     observe,
+    recovery_code_on_page,
     visible,
 )
 
@@ -66,6 +67,12 @@ class UniversalWidget:
             p.locator("input[autocomplete=one-time-code]"),
         ]
 
+    def _recovery_checkbox(self) -> list[Locator]:
+        return [
+            self.page.get_by_label(t.UL_RECOVERY_CHECKBOX),
+            self.page.get_by_role("checkbox", name=t.UL_RECOVERY_CHECKBOX),
+        ]
+
     def _continue(self) -> Locator:
         return self.page.get_by_role("button", name=t.SUBMIT).filter(visible=True)
 
@@ -73,7 +80,22 @@ class UniversalWidget:
         return urlsplit(self.page.url).path.rstrip("/").rsplit("/", 1)[-1]
 
     async def screen_name(self) -> str:
-        return t.UL_ROUTES.get(self._route(), "unknown")
+        """The screen by its documented route; by what it shows when the route is not one we know or
+        does not match its content (a widget that answers a POST with the next screen directly)."""
+        by_route = t.UL_ROUTES.get(self._route(), "unknown")
+        if by_route in ("chooser", "country", "result"):
+            return by_route
+        checks: list[tuple[str, list[Locator]]] = [
+            ("recovery", self._recovery_checkbox()),
+            ("code", self._code_inputs()),
+            ("phone", self._phone_inputs()),
+        ]
+        if by_route != "unknown":  # the route's own screen first: the common case costs one check
+            checks.sort(key=lambda check: check[0] != by_route)
+        for name, candidates in checks:
+            if await first_visible(candidates) is not None:
+                return name
+        return by_route
 
     # --- steps ---
     async def ready(self) -> Outcome:
@@ -235,13 +257,8 @@ class UniversalWidget:
         return None
 
     async def _acknowledge_recovery(self) -> Outcome:
-        recovery = t.find_recovery_code(await body_text(self.page))
-        box = await first_visible(
-            [
-                self.page.get_by_label(t.UL_RECOVERY_CHECKBOX),
-                self.page.get_by_role("checkbox", name=t.UL_RECOVERY_CHECKBOX),
-            ]
-        )
+        recovery = await recovery_code_on_page(self.page)
+        box = await first_visible(self._recovery_checkbox())
         if box is None:
             return Outcome.error("widget_unrecognized", None)
         await observe(self)

@@ -1,0 +1,426 @@
+"""``guardian-bridge enroll``: one enrollment from the command line, step by step, ending in an exit code.
+
+The flow goes through ``BridgeClient`` to the bridge named by ``--bridge``, or to one started in this
+process (a uvicorn thread on a loopback port, with a random token) when none is named. The synchronous
+client on purpose: the code prompt blocks, and Ctrl-C must end it at once, which it does outside an event
+loop (inside one, asyncio's SIGINT handler only cancels the task and the blocked read goes on waiting).
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from enum import IntEnum, StrEnum
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import typer
+from pydantic import ValidationError
+
+from bridge.cli_output import Display, make_display, print_json
+from bridge.client import BridgeClient, BridgeConnectionError
+from bridge.errors import (
+    BridgeError,
+    BrowserUnavailableError,
+    InboxDisabledError,
+    InvalidRequestError,
+    RateLimitedError,
+    SessionLimitError,
+    TicketCreationError,
+    TicketUrlRejectedError,
+    UnauthorizedError,
+    UpstreamError,
+    WidgetTimeoutError,
+    WidgetUnrecognizedError,
+)
+from bridge.models import Enrollment, EnrollmentState
+from bridge.phone import mask
+from bridge.settings import BridgeSettings
+
+if TYPE_CHECKING:
+    from fake_auth0.harness import ServerThread
+
+S = EnrollmentState
+MAX_CODE_ATTEMPTS = 3
+INBOX_POLL_S = 0.25
+
+
+class CodeFrom(StrEnum):
+    PROMPT = "prompt"  # asked on the terminal
+    STDIN = "stdin"  # one line per attempt read from standard input, nothing printed for it
+    INBOX = "inbox"  # the bridge's OTP inbox, fed by the tenant's forwarding Action
+
+
+class ExitCode(IntEnum):
+    COMPLETED = 0
+    OTHER = 1
+    USAGE = 2
+    TICKET = 3
+    ALREADY_ENROLLED = 4
+    CODE = 5
+    PHONE = 6
+    BRIDGE = 7
+
+
+EXIT_CODES: dict[ExitCode, str] = {
+    ExitCode.COMPLETED: "completed",
+    ExitCode.OTHER: "any other failure",
+    ExitCode.USAGE: "usage error; request refused as invalid or unauthorised",
+    ExitCode.TICKET: "ticket invalid, used, expired, or not created",
+    ExitCode.ALREADY_ENROLLED: "user already enrolled",
+    ExitCode.CODE: "code rejected or missing; too many attempts; inbox timeout",
+    ExitCode.PHONE: "phone rejected: invalid number, too many SMS, SMS not sent",
+    ExitCode.BRIDGE: "bridge unreachable, busy or timed out; widget not recognised",
+}
+
+# Typer's rich help keeps single newlines: one exit code per line.
+EXIT_CODES_HELP = "[bold]Exit codes[/bold]\n" + "\n".join(
+    f"  {int(code)}  {text}" for code, text in EXIT_CODES.items()
+)
+
+# The codes an enrollment can end with (bridge.enrollment.ERROR_MESSAGES), by failure class.
+_OUTCOME_EXIT_CODES: dict[str, ExitCode] = {
+    "ticket_invalid": ExitCode.TICKET,
+    "ticket_used": ExitCode.TICKET,
+    "ticket_expired": ExitCode.TICKET,
+    "already_enrolled": ExitCode.ALREADY_ENROLLED,
+    "invalid_otp": ExitCode.CODE,
+    "invalid_otp_format": ExitCode.CODE,
+    "too_many_attempts": ExitCode.CODE,
+    "inbox_timeout": ExitCode.CODE,
+    "invalid_phone_number": ExitCode.PHONE,
+    "too_many_sms": ExitCode.PHONE,
+    "error_sending_sms": ExitCode.PHONE,
+    "widget_unrecognized": ExitCode.BRIDGE,
+    "widget_timeout": ExitCode.BRIDGE,
+    "browser_crashed": ExitCode.BRIDGE,
+    "upstream_error": ExitCode.BRIDGE,
+}
+
+# Raised failures, most specific first (isinstance order matters: TicketCreationError is an UpstreamError).
+_ERROR_EXIT_CODES: tuple[tuple[type[BaseException], ExitCode], ...] = (
+    (TicketCreationError, ExitCode.TICKET),
+    (InvalidRequestError, ExitCode.USAGE),
+    (TicketUrlRejectedError, ExitCode.USAGE),
+    (UnauthorizedError, ExitCode.USAGE),
+    (InboxDisabledError, ExitCode.USAGE),
+    (BridgeConnectionError, ExitCode.BRIDGE),
+    (BrowserUnavailableError, ExitCode.BRIDGE),
+    (WidgetTimeoutError, ExitCode.BRIDGE),
+    (WidgetUnrecognizedError, ExitCode.BRIDGE),
+    (SessionLimitError, ExitCode.BRIDGE),
+    (RateLimitedError, ExitCode.BRIDGE),
+    (UpstreamError, ExitCode.BRIDGE),
+    (TimeoutError, ExitCode.BRIDGE),
+)
+
+
+def exit_code_for(enrollment: Enrollment) -> ExitCode:
+    """The exit code for an enrollment the flow returned (a result, not a raised failure)."""
+    if enrollment.state is S.COMPLETED:
+        return ExitCode.COMPLETED
+    if enrollment.last_error is not None:
+        return _OUTCOME_EXIT_CODES.get(enrollment.last_error.code, ExitCode.OTHER)
+    if enrollment.state is S.AWAITING_CODE:
+        return ExitCode.CODE  # left waiting without a refusal: no code was given
+    return ExitCode.OTHER
+
+
+def exit_code_for_error(exc: BaseException) -> ExitCode:
+    for cls, code in _ERROR_EXIT_CODES:
+        if isinstance(exc, cls):
+            return code
+    return ExitCode.OTHER
+
+
+def _describe(exc: BridgeError | TimeoutError) -> tuple[str, str]:
+    # Bridge messages are secret-free by contract (bridge.errors); a local timeout names only an id.
+    if isinstance(exc, BridgeError):
+        return exc.code, exc.message
+    return "timeout", str(exc)
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """How one enrollment run ended: the enrollment as last seen, the failure raised (if any), the code."""
+
+    enrollment: Enrollment | None
+    error: tuple[str, str] | None
+    exit_code: ExitCode
+
+    def as_json(self) -> dict[str, Any]:
+        payload: dict[str, Any] = self.enrollment.model_dump(mode="json") if self.enrollment else {}
+        if self.error is not None:
+            payload["error"] = {"code": self.error[0], "message": self.error[1]}
+        payload["exit_code"] = int(self.exit_code)
+        return payload
+
+    def show(self, display: Display) -> None:
+        display.result(self.enrollment, int(self.exit_code), self.error)
+
+
+# Asks for the code of an enrollment awaiting one; the int is the attempt (1-based). None: no code.
+AskCode = Callable[[Enrollment, int], str | None]
+
+
+def _inbox_settled(enrollment: Enrollment) -> bool:
+    """Finished, or the bridge stopped trying: its inbox wait timed out or the code it submitted was
+    refused. Both leave the state at awaiting_code, so only the last step tells."""
+    if enrollment.state.terminal:
+        return True
+    last = enrollment.steps[-1] if enrollment.steps else None
+    return last is not None and last.name in ("inbox", "code") and last.outcome != "ok"
+
+
+class EnrollmentRunner:
+    """Drives one enrollment through a bridge step by step, showing each step as it finishes.
+
+    The steps are separate calls (start, phone, code) rather than one ``BridgeClient.enroll`` so the
+    display can say what is happening while each one runs.
+    """
+
+    def __init__(
+        self,
+        client: BridgeClient,
+        display: Display,
+        *,
+        max_code_attempts: int = MAX_CODE_ATTEMPTS,
+        inbox_timeout_s: float = 300.0,
+    ) -> None:
+        self.client = client
+        self.display = display
+        self.max_code_attempts = max_code_attempts
+        self.inbox_timeout_s = inbox_timeout_s
+        self.current: Enrollment | None = None
+        self._shown = 0
+
+    def attempt(
+        self, *, ticket_url: str | None, user_id: str | None, phone: str, ask: AskCode | None
+    ) -> RunOutcome:
+        """Runs the flow and classifies how it ended; leaves no enrollment open on the bridge."""
+        try:
+            enrollment = self.run(ticket_url=ticket_url, user_id=user_id, phone=phone, ask=ask)
+            return RunOutcome(enrollment, None, exit_code_for(enrollment))
+        except (BridgeError, TimeoutError) as exc:
+            known = exc.enrollment_id if isinstance(exc, BridgeError) else None
+            return RunOutcome(self._refresh(known), _describe(exc), exit_code_for_error(exc))
+        finally:
+            self.cancel_if_open()
+
+    def run(
+        self, *, ticket_url: str | None, user_id: str | None, phone: str, ask: AskCode | None
+    ) -> Enrollment:
+        """The final enrollment; ``ask`` None means the bridge's OTP inbox supplies the code."""
+        if ask is None:
+            return self._with_inbox(ticket_url, user_id, phone)
+        return self._with_codes(ticket_url, user_id, phone, ask)
+
+    def _with_codes(
+        self, ticket_url: str | None, user_id: str | None, phone: str, ask: AskCode
+    ) -> Enrollment:
+        with self.display.running("opening the enrollment ticket"):
+            enrollment = self._seen(self.client.start(ticket_url, user_id=user_id))
+        if enrollment.state is not S.AWAITING_PHONE:
+            return enrollment
+        with self.display.running(f"sending a code to {mask(phone)}"):
+            enrollment = self._seen(self.client.submit_phone(enrollment.id, phone))
+        for attempt in range(1, self.max_code_attempts + 1):
+            if enrollment.state is not S.AWAITING_CODE:
+                break
+            code = ask(enrollment, attempt)
+            if code is None:
+                break
+            with self.display.running("checking the code"):
+                enrollment = self._seen(self.client.submit_code(enrollment.id, code))
+        return enrollment
+
+    def _with_inbox(self, ticket_url: str | None, user_id: str | None, phone: str) -> Enrollment:
+        # The bridge needs the phone up front in inbox mode, so start and phone are one call.
+        with self.display.running(f"opening the ticket and sending a code to {mask(phone)}"):
+            enrollment = self._seen(
+                self.client.start(ticket_url, user_id=user_id, phone_number=phone, code_source="inbox")
+            )
+        if enrollment.state is not S.AWAITING_CODE:
+            return enrollment
+        deadline = time.monotonic() + self.inbox_timeout_s
+        with self.display.running("waiting for the code to reach the OTP inbox"):
+            while not _inbox_settled(enrollment):
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"enrollment {enrollment.id} did not settle in time")
+                time.sleep(INBOX_POLL_S)
+                enrollment = self._seen(self.client.get(enrollment.id))
+        return enrollment
+
+    def _seen(self, enrollment: Enrollment) -> Enrollment:
+        """Records the enrollment as last seen and shows the steps not shown yet."""
+        self.current = enrollment
+        for step in enrollment.steps[self._shown :]:
+            self.display.step(step)
+        self._shown = len(enrollment.steps)
+        return enrollment
+
+    def _refresh(self, enrollment_id: str | None) -> Enrollment | None:
+        """After a raised failure: the enrollment as the bridge now has it, when it can still tell.
+
+        ``enrollment_id`` is the failed call's: a start that fails has no answer to take it from.
+        """
+        enrollment_id = enrollment_id or (self.current.id if self.current else None)
+        if enrollment_id is None:
+            return None
+        try:
+            return self._seen(self.client.get(enrollment_id))
+        except BridgeError:
+            return self.current
+
+    def cancel_if_open(self) -> None:
+        """Frees the bridge's browser context of an enrollment that stopped short of an end."""
+        if self.current is None or self.current.state.terminal:
+            return
+        # Best effort: the bridge's idle TTL closes it anyway.
+        with suppress(BridgeError):
+            self.client.cancel(self.current.id)
+
+
+# --- the in-process bridge ---
+
+
+def _host_of(value: str | None) -> str | None:
+    if not value:
+        return None
+    if "://" not in value:
+        value = "https://" + value  # BRIDGE_AUTH0_DOMAIN may be a bare domain
+    try:
+        return urlsplit(value).hostname
+    except ValueError:
+        return None  # the bridge refuses the URL itself, with its own message
+
+
+def settings_from_env(**values: Any) -> BridgeSettings:
+    """``BridgeSettings`` from ``BRIDGE_*`` with ``values`` on top; invalid ones are a usage error."""
+    try:
+        return BridgeSettings(**values)
+    except ValidationError as exc:
+        # Field names only: pydantic's own message quotes the input, which may be a secret.
+        fields = sorted({".".join(str(p) for p in e["loc"]) for e in exc.errors()})
+        raise typer.BadParameter(", ".join(fields), param_hint="BRIDGE_* settings") from None
+
+
+def in_process_settings(ticket_url: str | None, token: str, **overrides: Any) -> BridgeSettings:
+    """``BRIDGE_*`` settings from the environment, plus what an in-process bridge needs: ``token`` as its
+    only API token, and the hosts of the ticket URL and of ``BRIDGE_AUTH0_DOMAIN`` allowed exactly."""
+    env = settings_from_env()
+    hosts = list(env.allowed_hosts)
+    for host in (_host_of(ticket_url), _host_of(env.auth0_domain)):
+        if host and host.lower() not in hosts:
+            hosts.append(host.lower())
+    return settings_from_env(api_tokens=[token], allowed_hosts=hosts, **overrides)
+
+
+def quiet_server_logs() -> None:
+    """For a bridge hosted by a command: the command reports each failure itself, so the server's
+    own warnings ("request failed") would only repeat them on stderr without context."""
+    logging.getLogger("bridge").setLevel(logging.ERROR)
+
+
+def start_in_process(settings: BridgeSettings, port: int | None = None) -> ServerThread:
+    """A bridge on a loopback port in a thread of this process; started (browser launched) on return."""
+    # Imported here: FastAPI and Playwright are needed only when this process hosts the bridge.
+    from bridge.api import create_app
+    from fake_auth0.harness import ServerThread
+
+    server = ServerThread(create_app(settings), port=port)
+    try:
+        return server.start(timeout=60.0)
+    except RuntimeError:
+        raise BridgeConnectionError(f"the in-process bridge did not start on port {server.port}") from None
+
+
+# --- the command ---
+
+
+@dataclass(frozen=True)
+class EnrollOptions:
+    phone: str
+    ticket_url: str | None = None
+    user_id: str | None = None
+    code_from: CodeFrom | None = None  # None: prompt on a terminal, stdin otherwise
+    bridge_url: str | None = None
+    token: str | None = None
+    inbox_secret: str | None = None
+    listen_port: int | None = None
+    json_output: bool = False
+
+
+def _stdin_code(_: Enrollment, __: int) -> str | None:
+    line = sys.stdin.readline()
+    return line.strip() or None
+
+
+def _prompt_code(display: Display, phone: str) -> AskCode:
+    def ask(_: Enrollment, attempt: int) -> str | None:
+        again = f" (attempt {attempt} of {MAX_CODE_ATTEMPTS})" if attempt > 1 else ""
+        return display.ask_code(f"Code sent to {mask(phone)}{again}")
+
+    return ask
+
+
+@contextmanager
+def _bridge(options: EnrollOptions, code_from: CodeFrom, display: Display) -> Iterator[BridgeClient]:
+    if options.bridge_url:
+        try:
+            external = BridgeClient(options.bridge_url.rstrip("/"), options.token)
+        except ValueError as exc:  # a malformed token; the message never quotes it
+            raise typer.BadParameter(str(exc), param_hint="--token") from None
+        with external as client:
+            yield client
+        return
+    token = secrets.token_urlsafe(24)
+    overrides: dict[str, Any] = {}
+    if options.inbox_secret:
+        overrides["otp_inbox_secret"] = options.inbox_secret
+    settings = in_process_settings(options.ticket_url, token, **overrides)
+    quiet_server_logs()
+    if code_from is CodeFrom.INBOX and settings.otp_inbox_secret is None:
+        raise typer.BadParameter(
+            "inbox needs --inbox-secret (or BRIDGE_OTP_INBOX_SECRET)", param_hint="--code-from"
+        )
+    with display.running("starting the in-process bridge and its browser"):
+        server = start_in_process(settings, options.listen_port)
+    try:
+        if code_from is CodeFrom.INBOX:
+            display.note(f"OTP inbox: {server.base_url}/v1/otp-inbox (the forwarding Action must reach it)")
+        with BridgeClient(server.base_url, token) as client:
+            yield client
+    finally:
+        server.stop()
+
+
+def run_enroll(options: EnrollOptions) -> int:
+    """The whole ``enroll`` command; returns its exit code. Usage problems raise ``typer.BadParameter``."""
+    if (options.ticket_url is None) == (options.user_id is None):
+        raise typer.BadParameter("give exactly one of them", param_hint="--ticket-url / --user-id")
+    display = make_display(options.json_output)
+    code_from = options.code_from or (CodeFrom.PROMPT if sys.stdin.isatty() else CodeFrom.STDIN)
+    ask: AskCode | None = {
+        CodeFrom.PROMPT: _prompt_code(display, options.phone),
+        CodeFrom.STDIN: _stdin_code,
+        CodeFrom.INBOX: None,
+    }[code_from]
+    try:
+        with _bridge(options, code_from, display) as client:
+            runner = EnrollmentRunner(client, display)
+            outcome = runner.attempt(
+                ticket_url=options.ticket_url, user_id=options.user_id, phone=options.phone, ask=ask
+            )
+    except BridgeError as exc:  # the in-process bridge did not start
+        outcome = RunOutcome(None, _describe(exc), exit_code_for_error(exc))
+    if options.json_output:
+        print_json(outcome.as_json())
+    else:
+        outcome.show(display)
+    return int(outcome.exit_code)
