@@ -78,6 +78,10 @@ class CallRecorder:
         context.on("requestfinished", self._on_done)
         context.on("requestfailed", self._on_done)
 
+    def forget_pending(self) -> None:
+        """Drops requests that will never finish (their context closed), so nothing keeps them alive."""
+        self._started.clear()
+
     def _on_request(self, request: Request) -> None:
         if request.resource_type in _RECORDED_TYPES:
             self._started[request] = (time.monotonic(), datetime.now(UTC))

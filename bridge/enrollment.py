@@ -363,6 +363,7 @@ class EnrollmentSession:
         self.closed = True
         if self._auto_code is not None and self._auto_code is not asyncio.current_task():
             self._auto_code.cancel()
+        self.recorder.forget_pending()
         try:
             await self.context.close()
         except Exception:
