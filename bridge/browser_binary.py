@@ -19,13 +19,21 @@ SYSTEM_CANDIDATES: tuple[str, ...] = (
 def playwright_bundled() -> str | None:
     """The executable Playwright downloaded for itself, if it is on disk.
 
-    Playwright lays its builds out as ``<browsers dir>/chromium_headless_shell-<rev>/.../headless_shell``;
-    we look for them directly rather than starting the driver, which costs ~0.5 s.
+    Playwright lays its builds out as ``<browsers dir>/chromium_headless_shell-<rev>/<platform dir>/<exe>``
+    (the official Docker image sets PLAYWRIGHT_BROWSERS_PATH=/ms-playwright); we look for them directly
+    rather than starting the driver, which costs ~0.5 s. Since Playwright moved to Chrome for Testing
+    builds the shell is ``chrome-headless-shell-linux64/chrome-headless-shell`` and Chromium is
+    ``chrome-linux64/chrome``; older releases used ``chrome-linux/headless_shell`` and
+    ``chrome-linux/chrome``.
     """
     base = Path(os.environ.get("PLAYWRIGHT_BROWSERS_PATH") or Path.home() / ".cache" / "ms-playwright")
     if not base.is_dir():
         return None
-    patterns = ("chromium_headless_shell-*/*/headless_shell", "chromium-*/chrome-linux*/chrome")
+    patterns = (
+        "chromium_headless_shell-*/*/chrome-headless-shell",
+        "chromium_headless_shell-*/*/headless_shell",
+        "chromium-*/chrome-linux*/chrome",
+    )
     for pattern in patterns:
         for hit in sorted(base.glob(pattern), reverse=True):
             if os.access(hit, os.X_OK):

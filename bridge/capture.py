@@ -27,6 +27,7 @@ from bridge.redact import Redactor
 _API_PATH = re.compile(r"/api/(?P<rest>[\w\-/.%]+)$")
 _DEVICE_ACCOUNT_STEP = re.compile(r"^device-accounts/[^/]+/(?P<step>[\w-]+)$")
 _RECORDED_TYPES = {"xhr", "fetch", "document"}
+_BLOCKED_FAILURES = ("ERR_PROXY_CONNECTION_FAILED", "ERR_TUNNEL_CONNECTION_FAILED")
 
 
 def endpoint_of(path: str) -> str:
@@ -60,6 +61,8 @@ class CallRecorder:
         self._calls: deque[CapturedCall] = deque(maxlen=max_calls)
         self._seq = 0
         self._started: dict[Request, tuple[float, datetime]] = {}
+        # Responses as the browser reports them, so recording needs no extra round trip to ask.
+        self._responses: dict[Request, Response] = {}
         self._pending: set[asyncio.Task[None]] = set()
         self._changed = asyncio.Event()
         # Raw (unredacted) JSON of the latest response per endpoint, for the widget driver only: the
@@ -75,17 +78,32 @@ class CallRecorder:
     # --- wiring ---
     def attach(self, context: BrowserContext) -> None:
         context.on("request", self._on_request)
+        context.on("response", self._on_response)
         context.on("requestfinished", self._on_done)
-        context.on("requestfailed", self._on_done)
+        context.on("requestfailed", self._on_failed)
 
     def forget_pending(self) -> None:
         """Drops requests that will never finish (their context closed), so nothing keeps them alive."""
         self._started.clear()
+        self._responses.clear()
 
     def _on_request(self, request: Request) -> None:
         if request.resource_type in _RECORDED_TYPES:
             self._started[request] = (time.monotonic(), datetime.now(UTC))
             self.requested[endpoint_of(urlsplit(request.url).path)] += 1
+
+    def _on_response(self, response: Response) -> None:
+        if response.request in self._started:
+            self._responses[response.request] = response
+
+    def _on_failed(self, request: Request) -> None:
+        # Hosts outside the allowlist go to a proxy where nothing listens (see browser.py), so this
+        # failure means "blocked": record it whatever kind of resource it was.
+        if any(marker in (request.failure or "") for marker in _BLOCKED_FAILURES):
+            self._started.pop(request, None)
+            self.record_blocked(request.method, request.url, request.resource_type)
+            return
+        self._on_done(request)
 
     def _on_done(self, request: Request) -> None:
         started = self._started.pop(request, None)
@@ -99,16 +117,12 @@ class CallRecorder:
         kind = "api" if request.resource_type in ("xhr", "fetch") else "navigation"
         if kind == "navigation" and request.method != "GET":
             kind = "form"
-        response: Response | None = None
+        response = self._responses.pop(request, None)
         failure = request.failure
-        try:
-            response = await request.response()
-        except PlaywrightError:
-            response = None
         duration_ms = (time.monotonic() - t0) * 1000
         path = urlsplit(request.url).path
         endpoint = endpoint_of(path)
-        request_headers = await self._safe_headers(request)
+        request_headers = request.headers
         content_type = request_headers.get("content-type", "")
         request_body = _decode_body(request.post_data, content_type)
         status: int | None = None
@@ -117,7 +131,7 @@ class CallRecorder:
         redirect_to: str | None = None
         if response is not None:
             status = response.status
-            response_headers = await response.all_headers()
+            response_headers = response.headers
             if 300 <= status < 400:
                 redirect_to = response_headers.get("location")
             elif kind == "api":
@@ -150,13 +164,6 @@ class CallRecorder:
         if self.on_record is not None:
             self.on_record(kind)
         self._changed.set()
-
-    @staticmethod
-    async def _safe_headers(request: Request) -> dict[str, str]:
-        try:
-            return await request.all_headers()
-        except PlaywrightError:
-            return dict(request.headers)
 
     async def _body(self, response: Response, content_type: str) -> Any:
         try:

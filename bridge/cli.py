@@ -234,6 +234,7 @@ def check(
     Exit codes: 0 nothing breaking changed (or the baseline was written),
     1 breaking drift, 2 the check could not run.
     Screenshots show what the widget showed: keep them out of version control.
+    With --code-from inbox, name a --bridge the tenant's forwarding Action reaches.
     """
     from bridge.check.cli_command import CheckOptions, run_check_command
 

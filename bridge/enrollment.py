@@ -327,12 +327,8 @@ class EnrollmentSession:
     async def _finish(self, state: m.EnrollmentState) -> None:
         """Moves to a terminal state and releases the browser context (the record stays readable)."""
         if state is S.FAILED and not self.closed:
-            try:
-                self.final_screenshot = await self.page.screenshot(type="png", timeout=3000)
-            except Exception:
-                self.final_screenshot = None
-        await self._set_state(state)
-        await self.release()
+            self.final_screenshot = await screenshot_png(self.page) or None
+        await self._end(state)
 
     async def _save_unrecognized(self) -> Path | None:
         directory = self.settings.artifacts_dir
@@ -354,21 +350,31 @@ class EnrollmentSession:
             return
         if error_code:
             self.last_error = m.LastError(code=error_code, message=ERROR_MESSAGES[error_code])
+        await self._end(state)
+
+    async def _end(self, state: m.EnrollmentState) -> None:
+        # Resources first: once a reader sees the final state, its session slot is already free.
+        await self._free()
         await self._set_state(state)
-        await self.release()
+        await self.events.close()
 
     async def release(self) -> None:
+        await self._free()
+        await self.events.close()
+
+    async def _free(self) -> None:
         if self.closed:
             return
         self.closed = True
         if self._auto_code is not None and self._auto_code is not asyncio.current_task():
             self._auto_code.cancel()
         self.recorder.forget_pending()
+        # Unredacted responses were only needed to drive the widget; do not keep them around.
+        self.recorder.raw_responses.clear()
         try:
             await self.context.close()
         except Exception:
             log.debug("context close failed", exc_info=True)
-        await self.events.close()
         if self.on_close is not None:
             await self.on_close(self)
 

@@ -7,7 +7,7 @@
     │   └── InvalidSignatureError    401 invalid_signature       (OTP inbox)
     ├── MessageReplayedError         409 message_replayed        (OTP inbox)
     ├── MessageStaleError            422 message_stale           (OTP inbox)
-    ├── InboxDisabledError           503 inbox_disabled
+    ├── InboxDisabledError           409 inbox_disabled
     ├── NotFoundError                404 not_found
     │   └── EnrollmentNotFoundError  404 enrollment_not_found
     ├── StepOutOfOrderError          409 step_out_of_order
@@ -76,8 +76,9 @@ class MessageStaleError(BridgeError):
 
 
 class InboxDisabledError(BridgeError):
+    # A configuration the caller can read about and fix, not a server fault: 409, not 5xx.
     code = "inbox_disabled"
-    status = 503
+    status = 409
 
 
 class NotFoundError(BridgeError):

@@ -109,6 +109,8 @@ class Redactor:
             elif lower == "authorization":
                 scheme = value.split(" ", 1)[0] if value else ""
                 out[lower] = f"{scheme} {REDACTED}".strip()
+            elif lower == "location":
+                out[lower] = self.url(value)  # a redirect carries the same handles as any URL
             elif lower in _SECRET_HEADERS:
                 out[lower] = REDACTED
             else:

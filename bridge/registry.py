@@ -12,7 +12,6 @@ from bridge import models as m
 from bridge.browser import BrowserManager, translate_playwright_errors
 from bridge.enrollment import EnrollmentSession
 from bridge.errors import EnrollmentNotFoundError, SessionLimitError
-from bridge.guard import install_host_guard
 from bridge.inbox import OtpInbox
 from bridge.metrics import Metrics
 from bridge.settings import BridgeSettings
@@ -106,7 +105,6 @@ class Registry:
             await self._release_slot()
             raise
         session = EnrollmentSession(self.settings, context, page)
-        await install_host_guard(context, self.browser_policy, session.recorder)
         session.on_close = self._release_slot
         session.metrics = self.metrics
         calls = self.metrics.captured_calls

@@ -16,6 +16,7 @@ from bridge.errors import BridgeError
 log = logging.getLogger("bridge.api")
 
 _HTTP_CODES = {
+    400: "invalid_request",  # a body that is not even decodable JSON
     404: "not_found",
     405: "method_not_allowed",
     413: "payload_too_large",

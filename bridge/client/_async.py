@@ -14,7 +14,16 @@ import httpx
 
 from bridge.client import _core as core
 from bridge.client._sse import SSEDecoder
-from bridge.models import CallPage, Channel, CodeSource, Enrollment, EnrollmentState, Event, Health
+from bridge.models import (
+    CallPage,
+    Channel,
+    CodeSource,
+    Enrollment,
+    EnrollmentState,
+    Event,
+    Health,
+    ScreenSnapshot,
+)
 
 T = TypeVar("T")
 
@@ -66,12 +75,15 @@ class AsyncBridgeClient(core.ClientBase):
         phone_number: str | None = None,
         channel: Channel = "sms",
         code_source: CodeSource | None = None,
+        record_screens: bool = False,
     ) -> Enrollment:
         """Opens the ticket (or one the bridge creates for ``user_id``); with a phone, runs that step too.
 
         With ``code_source="inbox"`` the bridge submits the code itself, so the state moves on alone.
+        With ``record_screens`` the bridge records every screen reached (see ``screens``).
         """
-        return await self._send(core.start_call(ticket_url, user_id, phone_number, channel, code_source))
+        call = core.start_call(ticket_url, user_id, phone_number, channel, code_source, record_screens)
+        return await self._send(call)
 
     async def submit_phone(
         self, enrollment_id: str, phone_number: str, channel: Channel | None = None
@@ -99,6 +111,14 @@ class AsyncBridgeClient(core.ClientBase):
     async def screenshot(self, enrollment_id: str) -> bytes:
         """The widget's page as PNG (for a failed enrollment: as it was when it failed)."""
         return await self._send(core.screenshot_call(enrollment_id))
+
+    async def screens(self, enrollment_id: str) -> builtins.list[ScreenSnapshot]:
+        """The screens reached so far (only for an enrollment started with ``record_screens``)."""
+        return await self._send(core.screens_call(enrollment_id))
+
+    async def screen_screenshot(self, enrollment_id: str, index: int) -> bytes:
+        """A PNG of screen ``index`` of ``screens`` as it was recorded."""
+        return await self._send(core.screen_screenshot_call(enrollment_id, index))
 
     async def events(self, enrollment_id: str, after: int = 0) -> AsyncGenerator[Event, None]:
         """The enrollment's events with ``seq`` above ``after``, as they happen. Ends when the server

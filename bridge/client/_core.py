@@ -29,6 +29,8 @@ from bridge.models import (
     EnrollmentState,
     Event,
     Health,
+    ScreenList,
+    ScreenSnapshot,
 )
 
 T = TypeVar("T")
@@ -76,6 +78,7 @@ def start_call(
     phone_number: str | None,
     channel: Channel,
     code_source: CodeSource | None,
+    record_screens: bool = False,
 ) -> Call[Enrollment]:
     if (ticket_url is None) == (user_id is None):
         raise ValueError("give exactly one of ticket_url and user_id")
@@ -88,6 +91,8 @@ def start_call(
         "code_source": code_source,
     }
     body.update({name: value for name, value in optional.items() if value is not None})
+    if record_screens:
+        body["record_screens"] = True
     return Call("POST", "/v1/enrollments", _model(Enrollment), json=body)
 
 
@@ -125,6 +130,19 @@ def calls_call(enrollment_id: str, after: int, limit: int) -> Call[CallPage]:
 
 def screenshot_call(enrollment_id: str) -> Call[bytes]:
     return Call("GET", enrollment_path(enrollment_id, "screenshot"), lambda r: r.content)
+
+
+def screens_call(enrollment_id: str) -> Call[list[ScreenSnapshot]]:
+    return Call(
+        "GET",
+        enrollment_path(enrollment_id, "screens"),
+        lambda r: ScreenList.model_validate_json(r.content).screens,
+    )
+
+
+def screen_screenshot_call(enrollment_id: str, index: int) -> Call[bytes]:
+    path = enrollment_path(enrollment_id, "screens", str(index), "screenshot")
+    return Call("GET", path, lambda r: r.content)
 
 
 def auth_headers(token: str | None) -> dict[str, str]:

@@ -11,7 +11,7 @@ from typing import Any, Literal, Self, TypeVar
 import httpx
 
 from bridge.client import _core as core
-from bridge.models import CallPage, Channel, CodeSource, Enrollment, EnrollmentState, Health
+from bridge.models import CallPage, Channel, CodeSource, Enrollment, EnrollmentState, Health, ScreenSnapshot
 
 T = TypeVar("T")
 
@@ -61,12 +61,15 @@ class BridgeClient(core.ClientBase):
         phone_number: str | None = None,
         channel: Channel = "sms",
         code_source: CodeSource | None = None,
+        record_screens: bool = False,
     ) -> Enrollment:
         """Opens the ticket (or one the bridge creates for ``user_id``); with a phone, runs that step too.
 
         With ``code_source="inbox"`` the bridge submits the code itself, so the state moves on alone.
+        With ``record_screens`` the bridge records every screen reached (see ``screens``).
         """
-        return self._send(core.start_call(ticket_url, user_id, phone_number, channel, code_source))
+        call = core.start_call(ticket_url, user_id, phone_number, channel, code_source, record_screens)
+        return self._send(call)
 
     def submit_phone(
         self, enrollment_id: str, phone_number: str, channel: Channel | None = None
@@ -94,6 +97,14 @@ class BridgeClient(core.ClientBase):
     def screenshot(self, enrollment_id: str) -> bytes:
         """The widget's page as PNG (for a failed enrollment: as it was when it failed)."""
         return self._send(core.screenshot_call(enrollment_id))
+
+    def screens(self, enrollment_id: str) -> builtins.list[ScreenSnapshot]:
+        """The screens reached so far (only for an enrollment started with ``record_screens``)."""
+        return self._send(core.screens_call(enrollment_id))
+
+    def screen_screenshot(self, enrollment_id: str, index: int) -> bytes:
+        """A PNG of screen ``index`` of ``screens`` as it was recorded."""
+        return self._send(core.screen_screenshot_call(enrollment_id, index))
 
     def wait(
         self,

@@ -208,7 +208,7 @@ def test_inbox_mode_without_secret_is_refused(api: httpx.Client, fake: FakeTenan
         "/v1/enrollments",
         json={"ticket_url": ticket["ticket_url"], "phone_number": PHONE, "code_source": "inbox"},
     )
-    assert (response.status_code, response.json()["error"]["code"]) == (503, "inbox_disabled")
+    assert (response.status_code, response.json()["error"]["code"]) == (409, "inbox_disabled")
 
 
 def test_both_ticket_url_and_user_id_is_invalid(api: httpx.Client) -> None:

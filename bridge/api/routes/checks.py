@@ -1,0 +1,106 @@
+"""``/v1/checks``: run the widget contract check on this bridge, so a scheduler can call a running one.
+
+The check drives this very app through httpx's ASGI transport with the server's first API token, exactly
+as ``guardian-bridge check --bridge`` would over the network, and answers with the recorded contract and,
+when a baseline is given, the report of every difference from it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, Self
+
+import httpx
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from bridge.api.deps import Authenticated, RegistryDep, SettingsDep
+from bridge.api.routes.enrollments import ERROR_RESPONSES
+from bridge.check.codes import OutboxCodes, tenant_origin
+from bridge.check.contract import CONTRACT_FORMAT, Contract, build_contract
+from bridge.check.report import Report, make_report
+from bridge.check.runner import CheckError, Target, record
+from bridge.client import AsyncBridgeClient
+from bridge.errors import InboxDisabledError, InvalidRequestError, UpstreamError
+from bridge.phone import parse_e164
+from bridge.urls import HostPolicy, check_ticket_url
+
+router = APIRouter(prefix="/v1/checks", tags=["checks"], dependencies=[Authenticated])
+
+
+class CreateCheck(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    ticket_url: str | None = Field(default=None, min_length=1, max_length=4096)
+    user_id: str | None = Field(default=None, min_length=1, max_length=512)
+    phone_number: str = Field(min_length=1, max_length=32, description="A test phone, E.164.")
+    code_source: Literal["inbox", "outbox"] = Field(
+        default="outbox",
+        description="'outbox': the fake tenant's test outbox (fake only; the wrong-code probe runs); "
+        "'inbox': this bridge's OTP inbox (the wrong-code probe is skipped).",
+    )
+    baseline: dict[str, Any] | None = Field(
+        default=None, description="A contract (as written by guardian-bridge check) to compare with."
+    )
+
+    @model_validator(mode="after")
+    def _one_target(self) -> Self:
+        if (self.ticket_url is None) == (self.user_id is None):
+            raise ValueError("give exactly one of ticket_url and user_id")
+        return self
+
+
+class CheckResult(BaseModel):
+    contract: Contract
+    report: Report
+
+
+@router.post("", responses=ERROR_RESPONSES)
+async def run_check(
+    body: CreateCheck, request: Request, registry: RegistryDep, settings: SettingsDep
+) -> CheckResult:
+    """Runs one scripted enrollment with every screen recorded (an invalid phone, then the real one; a
+    wrong code, then the real one) and returns its contract, compared with ``baseline`` when given."""
+    if body.ticket_url is not None:
+        # Refused here, as POST /v1/enrollments would, before anything is derived from the URL.
+        check_ticket_url(body.ticket_url, HostPolicy.of(settings.allowed_hosts))
+    baseline = _baseline(body.baseline)
+    phone = parse_e164(body.phone_number).e164
+    codes = None
+    if body.code_source == "inbox":
+        if not registry.inbox.enabled:
+            raise InboxDisabledError("code_source 'inbox' needs BRIDGE_OTP_INBOX_SECRET")
+    else:
+        origin = tenant_origin(body.ticket_url, settings.auth0_domain)
+        if origin is None:
+            raise InvalidRequestError("code_source 'outbox' with user_id needs BRIDGE_AUTH0_DOMAIN")
+        codes = OutboxCodes(origin, phone)
+    tokens = settings.token_values()
+    transport = httpx.ASGITransport(app=request.app)
+    target = Target(ticket_url=body.ticket_url, user_id=body.user_id)
+    async with AsyncBridgeClient(
+        "http://bridge.local", tokens[0] if tokens else None, transport=transport
+    ) as client:
+        try:
+            recording = await record(client, target, phone, codes, inbox_wait_s=settings.inbox_wait_s + 30)
+        except CheckError as exc:
+            if exc.cause is not None and exc.cause.status:
+                raise exc.cause from None
+            raise UpstreamError(f"the check could not run: {exc.message}") from None
+    contract = build_contract(recording)
+    if baseline is None:
+        return CheckResult(contract=contract, report=Report(flavour=contract.flavour, breaking=False))
+    return CheckResult(contract=contract, report=make_report(baseline, contract, "request baseline"))
+
+
+def _baseline(data: dict[str, Any] | None) -> Contract | None:
+    if data is None:
+        return None
+    try:
+        contract = Contract.model_validate(data)
+    except ValidationError:
+        raise InvalidRequestError("baseline is not a contract written by guardian-bridge check") from None
+    if contract.format != CONTRACT_FORMAT:
+        raise InvalidRequestError(
+            f"baseline has contract format {contract.format}, expected {CONTRACT_FORMAT}"
+        )
+    return contract

@@ -1,0 +1,225 @@
+"""``guardian-bridge check``: record the widget's contract, compare it with a baseline, report the drift.
+
+Exit codes: 0 when nothing breaking changed (or a baseline was written), 1 on breaking drift, 2 when the
+check could not run. ``bridge/cli.py`` only declares the options and calls ``run_check_command``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import secrets
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+import typer
+from pydantic import SecretStr, ValidationError
+
+from bridge.check.codes import CallbackCodes, CodeSource, OutboxCodes, tenant_origin
+from bridge.check.contract import CONTRACT_FORMAT, Contract, Recording, build_contract
+from bridge.check.report import Report, ReportFormat, junit, junit_error, make_report, render
+from bridge.check.runner import CheckError, Target, record
+from bridge.client import AsyncBridgeClient
+from bridge.errors import BridgeError
+from bridge.models import Enrollment
+from bridge.phone import parse_e164
+from bridge.settings import BridgeSettings
+
+CodeFrom = Literal["inbox", "outbox", "stdin", "prompt"]
+OK, BREAKING, CANNOT_RUN = 0, 1, 2
+_EXTENSIONS = {"text": "txt", "markdown": "md", "json": "json"}
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    ticket_url: str | None
+    user_id: str | None
+    phone: str
+    baseline: Path
+    bridge: str | None = None
+    token: str | None = None
+    update: bool = False
+    code_from: CodeFrom | None = None  # None: prompt on a terminal, stdin when piped (as enroll does)
+    junit: Path | None = None
+    fmt: ReportFormat = "text"
+    report: Path | None = None
+    outbox_url: str | None = None
+    code_timeout_s: float = 120.0
+
+    @property
+    def report_path(self) -> Path:
+        if self.report is not None:
+            return self.report
+        folder = self.baseline.parent / f"{self.baseline.stem}.report"
+        return folder / f"report.{_EXTENSIONS[self.fmt]}"
+
+
+def run_check_command(options: CheckOptions) -> int:
+    """Runs the whole command and returns its exit code; every failure to run is reported, never raised."""
+    try:
+        return _run(options)
+    except CheckError as exc:
+        return _cannot_run(options, exc.message)
+
+
+def _cannot_run(options: CheckOptions, message: str) -> int:
+    typer.echo(f"guardian-bridge check could not run: {message}", err=True)
+    if options.junit is not None:
+        _write(options.junit, junit_error(message))
+    return CANNOT_RUN
+
+
+def _run(options: CheckOptions) -> int:
+    if (options.ticket_url is None) == (options.user_id is None):
+        raise CheckError("give exactly one of --ticket-url and --user-id")
+    try:
+        phone = parse_e164(options.phone).e164
+    except BridgeError as exc:
+        raise CheckError(exc.message) from None  # fixed text: the number itself is never echoed
+    baseline = None if options.update else _load_baseline(options.baseline)
+    target = Target(ticket_url=options.ticket_url, user_id=options.user_id)
+    recording = _record(options, target, phone)
+    contract = build_contract(recording)
+    shots = _save_screenshots(options.report_path.parent, recording)
+    if baseline is None:
+        return _write_baseline(options, contract, shots)
+    report = make_report(baseline, contract, str(options.baseline))
+    report.screenshots = [str(p) for p in shots]
+    text = render(report, options.fmt)
+    _write(options.report_path, text)
+    if options.junit is not None:
+        _write(options.junit, junit(report))
+    typer.echo(text, nl=False)
+    return BREAKING if report.breaking else OK
+
+
+def _load_baseline(path: Path) -> Contract | None:
+    if not path.exists():
+        return None  # the first run writes it
+    try:
+        data = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CheckError(f"cannot read the baseline {path} ({type(exc).__name__})") from None
+    try:
+        contract = Contract.from_json(data)
+    except ValueError:
+        raise CheckError(f"{path} is not a contract this version understands; rerun with --update") from None
+    if contract.format != CONTRACT_FORMAT:
+        raise CheckError(
+            f"{path} has contract format {contract.format}, expected {CONTRACT_FORMAT}; use --update"
+        )
+    return contract
+
+
+def _write_baseline(options: CheckOptions, contract: Contract, shots: list[Path]) -> int:
+    _write(options.baseline, contract.to_json())
+    what = f"{len(contract.screens)} screens, {len(contract.calls)} calls"
+    typer.echo(f"Baseline written to {options.baseline} ({contract.flavour} widget, {what}).")
+    if contract.outcome.state != "completed":
+        ends = contract.outcome.state + (
+            f" ({contract.outcome.error_code})" if contract.outcome.error_code else ""
+        )
+        typer.echo(f"Warning: the scripted enrollment did not complete, it ended {ends}.", err=True)
+    if shots:
+        typer.echo(f"Screenshots in {shots[0].parent}")
+    if options.junit is not None:
+        _write(options.junit, junit(Report(flavour=contract.flavour, breaking=False)))
+    return OK
+
+
+def _codes(options: CheckOptions, phone: str) -> CodeSource | None:
+    if options.code_from == "inbox":
+        return None
+    if options.code_from == "outbox":
+        origin = options.outbox_url or tenant_origin(options.ticket_url, _auth0_domain())
+        if origin is None:
+            raise CheckError("--code-from outbox needs a ticket URL with a host, or --outbox-url")
+        return OutboxCodes(origin, phone, timeout_s=options.code_timeout_s)
+    code_from = options.code_from or ("prompt" if sys.stdin.isatty() else "stdin")
+    if code_from == "stdin":
+        return CallbackCodes("stdin", lambda _: sys.stdin.readline())
+
+    def ask(enrollment: Enrollment) -> str:
+        answer: str = typer.prompt(f"Code sent to {enrollment.phone_number or 'the phone'}", err=True)
+        return answer
+
+    return CallbackCodes("prompt", ask)
+
+
+def _settings(**values: Any) -> BridgeSettings:
+    """``BRIDGE_*`` settings from the environment, ``values`` winning over them."""
+    try:
+        return BridgeSettings(**values)
+    except ValidationError as exc:
+        # Names only: pydantic's messages quote the values, which may be secrets.
+        names = ", ".join(sorted({f"BRIDGE_{e['loc'][0]}".upper() for e in exc.errors() if e.get("loc")}))
+        raise CheckError(f"invalid settings: {names or 'BRIDGE_*'}") from None
+
+
+def _auth0_domain() -> str | None:
+    return _settings().auth0_domain
+
+
+def _record(options: CheckOptions, target: Target, phone: str) -> Recording:
+    codes = _codes(options, phone)
+    if options.bridge is not None:
+        return asyncio.run(_record_with(options.bridge, options.token, target, phone, codes))
+    # No bridge given: run one in this process, allowing only the host the ticket is on.
+    from bridge.api import create_app
+    from fake_auth0.harness import ServerThread
+
+    token = secrets.token_urlsafe(24)
+    host = urlsplit(tenant_origin(options.ticket_url, _auth0_domain()) or "").hostname
+    if not host:
+        raise CheckError("without --bridge, the ticket URL (or BRIDGE_AUTH0_DOMAIN) must name a host")
+    artifacts = options.report_path.parent
+    settings = _settings(allowed_hosts=[host], api_tokens=[SecretStr(token)], artifacts_dir=artifacts)
+    # The command reports each failure itself; the hosted server's own warnings would only repeat them.
+    logging.getLogger("bridge").setLevel(logging.ERROR)
+    server = ServerThread(create_app(settings))
+    try:
+        server.start()
+    except RuntimeError:
+        raise CheckError("could not start an in-process bridge") from None
+    try:
+        return asyncio.run(_record_with(server.base_url, token, target, phone, codes))
+    finally:
+        server.stop()
+
+
+async def _record_with(
+    base_url: str, token: str | None, target: Target, phone: str, codes: CodeSource | None
+) -> Recording:
+    try:
+        async with AsyncBridgeClient(base_url, token, timeout=120.0) as client:
+            return await record(client, target, phone, codes)
+    except ValueError as exc:  # a malformed token (the client refuses it before sending)
+        raise CheckError(str(exc)) from None
+
+
+def _save_screenshots(folder: Path, recording: Recording) -> list[Path]:
+    """``screen-01-phone.png``...: one per recorded screen, in order (stale ones from earlier runs go)."""
+    if not any(recording.screenshots):
+        return []
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("screen-*.png"):
+        old.unlink()
+    saved = []
+    for number, (screen, png) in enumerate(zip(recording.screens, recording.screenshots, strict=False), 1):
+        if png:
+            path = folder / f"screen-{number:02d}-{re.sub(r'[^a-z0-9-]+', '-', screen.name.lower())}.png"
+            path.write_bytes(png)
+            saved.append(path)
+    return saved
+
+
+def _write(path: Path, text: str) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise CheckError(f"cannot write {path} ({type(exc).__name__})") from None
