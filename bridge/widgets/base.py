@@ -129,22 +129,41 @@ async def recovery_code_on_page(page: Page) -> str | None:
     return find_recovery_code(" ".join(values))
 
 
+# One round trip for what error_message needs: the visible ARIA alerts' text and the page's text.
+_READ_ALERTS = """
+() => {
+  const shown = el => !!(el.offsetWidth || el.offsetHeight || el.getClientRects().length);
+  const alerts = Array.from(document.querySelectorAll('[role=alert]')).filter(shown)
+    .map(el => (el.innerText || '').trim()).filter(Boolean);
+  return {alert: alerts[0] || null, text: document.body ? document.body.innerText : ''};
+}
+"""
+
+
+async def alert_text(page: Page) -> str | None:
+    """The first visible ARIA alert's text, in one round trip."""
+    try:
+        seen: dict[str, str | None] = await page.evaluate(_READ_ALERTS)
+    except PlaywrightError:
+        return None
+    return seen.get("alert")
+
+
 async def error_message(page: Page) -> tuple[str | None, str | None]:
     """The error the page shows now, as (bridge code, widget text); (None, None) when there is none.
 
     An ARIA alert is read first; otherwise the page text is searched for a documented error text, which
     finds errors whatever element the widget puts them in.
     """
-    alert = alert_locator(page)
-    if await visible(alert):
-        try:
-            text = (await alert.first.inner_text(timeout=1000)).strip()
-        except PlaywrightError:
-            text = ""
-        if text:
-            entry = classify_text(text)
-            return (entry.code if entry else "widget_error"), text
-    text = await body_text(page)
+    try:
+        seen: dict[str, str | None] = await page.evaluate(_READ_ALERTS)
+    except PlaywrightError:
+        return None, None
+    alert = seen.get("alert")
+    if alert:
+        entry = classify_text(alert)
+        return (entry.code if entry else "widget_error"), alert
+    text = seen.get("text") or ""
     for entry in ERROR_TEXTS:
         match = entry.pattern.search(text)
         if match:

@@ -22,6 +22,7 @@ from bridge.widgets.base import (
     ScreenObserver,
     Stopwatch,
     alert_locator,
+    alert_text,
     error_message,
     first_visible,
     observe,
@@ -207,10 +208,7 @@ class ClassicWidget:
             await field.press("Enter")
 
     async def _alert_text(self) -> str | None:
-        alert = alert_locator(self.page)
-        if await visible(alert):
-            return (await alert.first.inner_text()).strip()
-        return None
+        return await alert_text(self.page)
 
     def _api_failure(self, endpoint: str) -> str | None:
         body = self.recorder.raw_responses.get(endpoint)

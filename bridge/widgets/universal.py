@@ -23,7 +23,7 @@ from bridge.widgets.base import (
     Outcome,
     ScreenObserver,
     Stopwatch,
-    alert_locator,
+    alert_text,
     body_text,
     error_message,
     first_visible,
@@ -123,11 +123,13 @@ class UniversalWidget:
         if field is None:
             return Outcome.error("widget_unrecognized", None)
         await field.fill(phone.national)
-        radio = self.page.get_by_role("radio", name=t.UL_VOICE if channel == "voice" else t.UL_SMS)
-        if await visible(radio):
-            await radio.first.check()
-        elif channel == "voice":
-            return Outcome("rejected", "channel_unsupported", "This tenant offers no voice option")
+        # Only the combined phone screen offers a channel; on the SMS screen there is nothing to pick.
+        if channel == "voice" or self._route() == "mfa-phone-enrollment":
+            radio = self.page.get_by_role("radio", name=t.UL_VOICE if channel == "voice" else t.UL_SMS)
+            if await visible(radio):
+                await radio.first.check()
+            elif channel == "voice":
+                return Outcome("rejected", "channel_unsupported", "This tenant offers no voice option")
         outcome = await self._submit_form()
         if outcome is not None:
             return outcome
@@ -242,14 +244,14 @@ class UniversalWidget:
                     try:
                         await asyncio.wait_for(asyncio.shield(navigated), 0.25)
                     except TimeoutError:
-                        if await visible(alert_locator(self.page)):
+                        if await alert_text(self.page):
                             code, message = await error_message(self.page)
                             return Outcome.error(code or "widget_error", message)
                         if time.monotonic() > deadline:
                             return Outcome.error("widget_timeout", None)
-                # Checked in the new document itself: right after the commit event the client may
-                # still hold the previous document's load states.
-                await self.page.wait_for_function("document.readyState !== 'loading'")
+                # Playwright clears the frame's load states before it reports the commit, so this
+                # waits for the new document's own DOMContentLoaded (an event, no polling).
+                await self.page.wait_for_load_state("domcontentloaded")
         except PlaywrightError:
             return Outcome.error("widget_timeout", None)
         finally:
