@@ -246,9 +246,12 @@ class EnrollmentSession:
             )
 
     async def _open(self, ticket_url: str) -> Outcome:
+        opened = time.monotonic()
         driver = await open_widget(self.page, self.recorder, ticket_url, self.settings.step_timeout_s)
         if driver is None:
             return Outcome.error("widget_unrecognized", None)
+        # Loading the ticket page is waiting on the widget too, though no driver existed yet to time it.
+        driver.clock.waited_s += time.monotonic() - opened
         self.driver = driver
         if self.record_screens:
             driver.observer = self._snapshot
