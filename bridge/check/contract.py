@@ -191,7 +191,8 @@ def _calls(calls: list[CapturedCall], steps: list[Step], stages: list[str]) -> l
             path=path_template(call.path),
             status=call.status,
             auth=call.auth_scheme,
-            request_type=media_type(call.request_headers.get("content-type")),
+            # Only with a body: a browser may carry the header over to the GET that follows a redirect.
+            request_type=media_type(call.request_headers.get("content-type")) if call.request_body else None,
             request=json_shape(call.request_body) if call.request_body is not None else None,
             response_type=media_type(call.response_headers.get("content-type")),
             response=json_shape(call.response_body) if call.response_body is not None else None,
