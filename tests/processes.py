@@ -42,11 +42,13 @@ def descendants(root: int | None = None) -> set[int]:
 
 def browser_processes(root: int | None = None) -> set[int]:
     """Our descendant Chromium main processes (not their renderer/GPU/utility children)."""
-    return {
-        pid
-        for pid in descendants(root)
-        if "chrom" in _cmdline(pid) and "--type=" not in _cmdline(pid) and _alive(pid)
-    }
+    found = set()
+    for pid in descendants(root):
+        cmdline = _cmdline(pid)
+        # Helpers such as the crash reporter are separate executables without --type=.
+        if "chrom" in cmdline and "--type=" not in cmdline and "crashpad" not in cmdline and _alive(pid):
+            found.add(pid)
+    return found
 
 
 def _alive(pid: int) -> bool:

@@ -54,7 +54,7 @@ def test_browser_crash_fails_in_flight_enrollments_and_relaunches(
     own_bridge: tuple[ServerThread, set[int]], fake: FakeTenantClient
 ) -> None:
     server, launched = own_bridge
-    assert len(launched) == 1, launched
+    assert len(launched) == 1, {pid: Path(f"/proc/{pid}/cmdline").read_bytes()[:120] for pid in launched}
     fake.settings(page_delay_ms=4000)  # the widget is still loading when the browser dies
     result: dict[str, Any] = {}
 
