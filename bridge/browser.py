@@ -134,3 +134,13 @@ class BrowserManager:
             if self._pw is not None:
                 await self._pw.stop()
                 self._pw = None
+
+
+async def start_trace(context: BrowserContext) -> None:
+    with translate_playwright_errors("starting a trace"):
+        await context.tracing.start(screenshots=True, snapshots=True)
+
+
+async def stop_trace(context: BrowserContext, path: str) -> None:
+    with translate_playwright_errors("saving a trace"):
+        await context.tracing.stop(path=path)

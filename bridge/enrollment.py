@@ -19,7 +19,8 @@ import structlog
 from playwright.async_api import BrowserContext, Page
 
 from bridge import models as m
-from bridge.browser import translate_playwright_errors
+from bridge.artifacts import delete_all, private_path, restrict, write_private
+from bridge.browser import stop_trace, translate_playwright_errors
 from bridge.capture import CallRecorder
 from bridge.errors import (
     BridgeError,
@@ -57,6 +58,7 @@ ERROR_MESSAGES = {
     "transaction_expired": "The widget's enrollment transaction expired.",
     "channel_unsupported": "The widget does not offer this channel.",
     "widget_error": "The widget showed an error.",
+    "widget_failed": "The widget showed its failure page; this enrollment cannot go on.",
     "widget_unrecognized": "The page is not an enrollment widget the bridge knows.",
     "widget_timeout": "The widget did not reach its next state in time.",
     "browser_crashed": "The browser went away during the enrollment.",
@@ -97,6 +99,7 @@ class EnrollmentSession:
         self.expires_at = self.created_at + timedelta(seconds=settings.max_age_s)
         self.created_mono = self.last_activity = time.monotonic()
         self.final_screenshot: bytes | None = None
+        self.artifacts: list[Path] = []  # files on disk, deleted with the record
         self.closed = False
         # Where the code comes from: the caller ("manual") or the OTP inbox, submitted by the bridge.
         self.code_source: m.CodeSource = "manual"
@@ -265,7 +268,11 @@ class EnrollmentSession:
         if out.error_code == "widget_unrecognized":
             path = await self._save_unrecognized()
             await self._finish(S.FAILED)
-            where = f" (screenshot saved as {path.name})" if path else ""
+            where = (
+                f" (screenshot saved as {path.name})"
+                if path
+                else f" (see GET /v1/enrollments/{self.id}/screenshot)"
+            )
             raise WidgetUnrecognizedError(
                 ERROR_MESSAGES["widget_unrecognized"] + where, enrollment_id=self.id
             )
@@ -334,16 +341,17 @@ class EnrollmentSession:
         await self._end(state)
 
     async def _save_unrecognized(self) -> Path | None:
-        directory = self.settings.artifacts_dir
-        try:
-            directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-            path = directory / f"{self.id}-unrecognized.png"
-            await self.page.screenshot(path=str(path), type="png", timeout=5000)
-            path.chmod(0o600)
-            return path
-        except Exception:
-            log.warning("could not save the unrecognised-widget screenshot", exc_info=True)
+        if not self.settings.save_screenshots:
             return None
+        png = await screenshot_png(self.page)
+        if not png:
+            return None
+        path = write_private(self.settings.artifacts_dir, f"{self.id}-unrecognized.png", png)
+        self.artifacts.append(path)
+        return path
+
+    def delete_artifacts(self) -> None:
+        delete_all(self.artifacts)
 
     # --- lifecycle ---
     async def close(self, state: m.EnrollmentState, error_code: str | None = None) -> None:
@@ -374,12 +382,24 @@ class EnrollmentSession:
         self.recorder.forget_pending()
         # Unredacted responses were only needed to drive the widget; do not keep them around.
         self.recorder.raw_responses.clear()
+        if self.settings.trace:
+            await self._save_trace()
         try:
             await self.context.close()
         except Exception:
             log.debug("context close failed", exc_info=True)
         if self.on_close is not None:
             await self.on_close(self)
+
+    async def _save_trace(self) -> None:
+        path = private_path(self.settings.artifacts_dir, f"{self.id}-trace.zip")
+        try:
+            await stop_trace(self.context, str(path))
+        except BridgeError:
+            log.warning("could not save the trace", extra={"enrollment_id": self.id})
+            return
+        restrict(path)
+        self.artifacts.append(path)
 
     def view(self) -> m.Enrollment:
         return m.Enrollment(

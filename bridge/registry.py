@@ -9,7 +9,7 @@ import math
 import time
 
 from bridge import models as m
-from bridge.browser import BrowserManager, translate_playwright_errors
+from bridge.browser import BrowserManager, start_trace, translate_playwright_errors
 from bridge.enrollment import EnrollmentSession
 from bridge.errors import EnrollmentNotFoundError, SessionLimitError
 from bridge.inbox import OtpInbox
@@ -101,6 +101,8 @@ class Registry:
             with translate_playwright_errors("opening a page"):
                 context.set_default_timeout(self.settings.step_timeout_s * 1000)
                 page = await context.new_page()
+            if self.settings.trace:
+                await start_trace(context)
         except BaseException:
             await self._release_slot()
             raise
@@ -165,6 +167,7 @@ class Registry:
                 expired += 1
             elif session.state.terminal and idle > self.settings.retention_s:
                 await session.release()
+                session.delete_artifacts()
                 self._sessions.pop(session.id, None)
         return expired
 
@@ -175,3 +178,4 @@ class Registry:
                 await self._reaper
         for session in list(self._sessions.values()):
             await session.close(m.EnrollmentState.CANCELLED)
+            session.delete_artifacts()

@@ -96,8 +96,18 @@ class BridgeSettings(BaseSettings):
     auth0_client_id: str | None = Field(default=None, description="Management API client (M2M) id.")
     auth0_client_secret: SecretStr | None = Field(default=None, description="Management API client secret.")
     # --- artifacts ---
+    save_screenshots: bool = Field(
+        default=False,
+        description="Save a screenshot of a page the bridge does not recognise (0600, deleted with the "
+        "enrollment); without it the screenshot is only served by the API.",
+    )
+    trace: bool = Field(
+        default=False,
+        description="Record a Playwright trace per enrollment (0600, deleted with the enrollment). "
+        "Traces hold phone numbers and codes: debug only.",
+    )
     artifacts_dir: Path = Field(
-        default=Path("artifacts"), description="Where unrecognised-widget screenshots are kept."
+        default=Path("artifacts"), description="Where saved screenshots and traces are kept."
     )
 
     @field_validator("api_tokens", "allowed_hosts", "browser_extra_hosts", mode="before")

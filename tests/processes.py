@@ -41,12 +41,17 @@ def descendants(root: int | None = None) -> set[int]:
 
 
 def browser_processes(root: int | None = None) -> set[int]:
-    """Our descendant Chromium main processes (not their renderer/GPU/utility children)."""
+    """Our descendant Chromium main processes: the top of each Chromium tree.
+
+    Told apart by their parent (not a Chromium process) rather than by their command line, which a
+    freshly forked helper still shares with its parent for a moment.
+    """
     found = set()
     for pid in descendants(root):
         cmdline = _cmdline(pid)
-        # Helpers such as the crash reporter are separate executables without --type=.
-        if "chrom" in cmdline and "--type=" not in cmdline and "crashpad" not in cmdline and _alive(pid):
+        parent = _parent(pid)
+        is_browser = "chrom" in cmdline and "crashpad" not in cmdline and _alive(pid)
+        if is_browser and (parent is None or "chrom" not in _cmdline(parent)):
             found.add(pid)
     return found
 

@@ -241,7 +241,8 @@ class ClassicWidget:
                     return Outcome.error("widget_timeout", None)
         if call.status is not None and 200 <= call.status < 300:
             return Outcome("ok")
-        code = self._api_failure(endpoint) or ("upstream_error" if call.status else "widget_error")
+        # No errorCode: a bare 5xx or a request that never got an answer (the tenant is unreachable).
+        code = self._api_failure(endpoint) or "upstream_error"
         return await self._with_message(code)
 
     async def _with_message(self, code: str) -> Outcome:

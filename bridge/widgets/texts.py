@@ -92,7 +92,8 @@ ERROR_TEXTS: tuple[ErrorText, ...] = (
         "transaction_expired",
         terminal=True,
     ),
-    ErrorText(_p(r"something went wrong"), "widget_error", terminal=True),
+    # Universal Login's generic failure page: the form is gone, so the flow cannot go on.
+    ErrorText(_p(r"something went wrong"), "widget_failed", terminal=True),
 )
 
 # Guardian API errorCode -> the bridge's error code (Classic widget; read from captured responses).
@@ -112,6 +113,7 @@ API_ERROR_CODES = {
     "invalid_token": "ticket_invalid",
 }
 TERMINAL_CODES = {
+    "widget_failed",
     "ticket_invalid",
     "ticket_used",
     "ticket_expired",

@@ -252,6 +252,9 @@ class UniversalWidget:
                 # Playwright clears the frame's load states before it reports the commit, so this
                 # waits for the new document's own DOMContentLoaded (an event, no polling).
                 await self.page.wait_for_load_state("domcontentloaded")
+            if self.page.url.startswith("chrome-error:"):
+                # The form POST never got an answer: the widget's page is gone, and with it the flow.
+                return Outcome("terminal", "upstream_error", None)
         except PlaywrightError:
             return Outcome.error("widget_timeout", None)
         finally:
@@ -282,7 +285,7 @@ class UniversalWidget:
                     return Outcome("ok")
                 line = next((ln.strip() for ln in text.splitlines() if pattern.search(ln)), None)
                 return Outcome("terminal", code, line)
-        return Outcome("terminal", "widget_error", text.strip()[:200] or None)
+        return Outcome("terminal", "widget_failed", text.strip()[:200] or None)
 
     async def _unexpected(self, screen: str) -> Outcome:
         if screen == "result":

@@ -143,7 +143,7 @@ def hostile_site(sentinel: tuple[ServerThread, list[str]]) -> Iterator[ServerThr
 def test_requests_to_hosts_outside_the_allowlist_never_leave_the_browser(
     tmp_path: Path, hostile_site: ServerThread, sentinel: tuple[ServerThread, list[str]]
 ) -> None:
-    settings = bridge_settings(tmp_path, step_timeout_s=2)
+    settings = bridge_settings(tmp_path, step_timeout_s=2, save_screenshots=True)
     internal_host = f"localhost:{sentinel[0].port}"
     with ServerThread(create_app(settings)) as server, _client(server) as client:
         response = client.post(
@@ -155,7 +155,9 @@ def test_requests_to_hosts_outside_the_allowlist_never_leave_the_browser(
         calls = client.get(f"/v1/enrollments/{error['enrollment_id']}/calls").json()["calls"]
         blocked = {c["url"].split("/")[2] for c in calls if c["kind"] == "blocked"}
         assert {internal_host, "169.254.169.254"} <= blocked
-        assert list((tmp_path / "artifacts").glob("*-unrecognized.png"))
+        saved = list((tmp_path / "artifacts").glob("*-unrecognized.png"))
+        assert len(saved) == 1
+        assert saved[0].stat().st_mode & 0o777 == 0o600
         # A redirect is not seen by request routing; the context's dead-end proxy stops it instead.
         redirected = client.post("/v1/enrollments", json={"ticket_url": f"{hostile_site.base_url}/bounce"})
         assert redirected.status_code == 502, redirected.text
@@ -212,3 +214,39 @@ def test_oversized_bodies_are_refused(api: httpx.Client) -> None:
 
     streamed = api.post("/v1/enrollments", content=chunks(), headers={"Content-Type": "application/json"})
     assert streamed.status_code == 413
+
+
+def test_traces_are_opt_in_private_and_deleted_with_the_enrollment(
+    tmp_path: Path, fake: FakeTenantClient
+) -> None:
+    settings = bridge_settings(tmp_path, trace=True, retention_s=0.5, reap_interval_s=0.2)
+    with ServerThread(create_app(settings)) as server, _client(server) as client:
+        eid = client.post("/v1/enrollments", json={"ticket_url": fake.create_ticket()["ticket_url"]}).json()[
+            "id"
+        ]
+        client.delete(f"/v1/enrollments/{eid}")
+        trace = tmp_path / "artifacts" / f"{eid}-trace.zip"
+        assert trace.exists()
+        assert trace.stat().st_mode & 0o777 == 0o600
+        deadline = time.monotonic() + 10
+        while client.get(f"/v1/enrollments/{eid}").status_code != 404:
+            assert time.monotonic() < deadline, "the finished enrollment was never purged"
+            time.sleep(0.1)
+        assert not trace.exists()
+
+
+def test_nothing_is_written_to_disk_by_default(tmp_path: Path, hostile_site: ServerThread) -> None:
+    with (
+        ServerThread(create_app(bridge_settings(tmp_path, step_timeout_s=2))) as server,
+        _client(server) as client,
+    ):
+        response = client.post(
+            "/v1/enrollments", json={"ticket_url": f"{hostile_site.base_url}/guardian/enroll"}
+        )
+        error = response.json()["error"]
+        assert error["code"] == "widget_unrecognized"
+        assert f"/v1/enrollments/{error['enrollment_id']}/screenshot" in error["message"]
+        assert client.get(f"/v1/enrollments/{error['enrollment_id']}/screenshot").content.startswith(
+            b"\x89PNG"
+        )
+    assert not (tmp_path / "artifacts").exists()
