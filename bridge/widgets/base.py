@@ -149,27 +149,34 @@ async def alert_text(page: Page) -> str | None:
     return seen.get("alert")
 
 
-async def error_message(page: Page) -> tuple[str | None, str | None]:
-    """The error the page shows now, as (bridge code, widget text); (None, None) when there is none.
+async def read_page(page: Page) -> tuple[str | None, str]:
+    """(the first visible ARIA alert's text, the page's text), in one round trip."""
+    try:
+        seen: dict[str, str | None] = await page.evaluate(_READ_ALERTS)
+    except PlaywrightError:
+        return None, ""
+    return seen.get("alert"), seen.get("text") or ""
+
+
+def classify_page(alert: str | None, text: str) -> tuple[str | None, str | None]:
+    """The error a page shows, as (bridge code, widget text); (None, None) when there is none.
 
     An ARIA alert is read first; otherwise the page text is searched for a documented error text, which
     finds errors whatever element the widget puts them in.
     """
-    try:
-        seen: dict[str, str | None] = await page.evaluate(_READ_ALERTS)
-    except PlaywrightError:
-        return None, None
-    alert = seen.get("alert")
     if alert:
         entry = classify_text(alert)
         return (entry.code if entry else "widget_error"), alert
-    text = seen.get("text") or ""
     for entry in ERROR_TEXTS:
         match = entry.pattern.search(text)
         if match:
             line = next((ln.strip() for ln in text.splitlines() if entry.pattern.search(ln)), None)
             return entry.code, line or match.group(0)
     return None, None
+
+
+async def error_message(page: Page) -> tuple[str | None, str | None]:
+    return classify_page(*await read_page(page))
 
 
 async def observe(driver: WidgetDriver) -> None:

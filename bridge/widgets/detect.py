@@ -17,6 +17,9 @@ from bridge.widgets.universal import UniversalWidget
 # A Universal Login redeem page normally submits itself; a widget whose script did not run (or that waits
 # for a click, as the no-JavaScript text suggests) gets one click on its Continue button after this long.
 REDEEM_CLICK_AFTER_S = 1.5
+# Both signals are read locally (the recorder's request log and the page's URL), so polling often
+# costs no round trip to the browser and keeps detection close to the moment the signal appears.
+DETECT_POLL_S = 0.005
 
 
 async def open_widget(page: Page, recorder: CallRecorder, url: str, timeout_s: float) -> WidgetDriver | None:
@@ -38,5 +41,5 @@ async def open_widget(page: Page, recorder: CallRecorder, url: str, timeout_s: f
             if await visible(button) and "start-flow" not in recorder.requested:
                 clicked = True
                 await button.first.click(no_wait_after=True)
-        await asyncio.sleep(0.02)
+        await asyncio.sleep(DETECT_POLL_S)
     return None

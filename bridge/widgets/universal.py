@@ -25,9 +25,11 @@ from bridge.widgets.base import (
     Stopwatch,
     alert_text,
     body_text,
+    classify_page,
     error_message,
     first_visible,
     observe,
+    read_page,
     recovery_code_on_page,
     visible,
 )
@@ -47,6 +49,7 @@ class UniversalWidget:
         self.timeout_s = timeout_s
         self.clock = Stopwatch()
         self.observer: ScreenObserver | None = None
+        self._page_text: str | None = None
 
     # --- locators ---
     def _phone_inputs(self) -> list[Locator]:
@@ -179,8 +182,9 @@ class UniversalWidget:
     async def _choose_country(self, phone: PhoneNumber) -> Outcome | None:
         picker = await first_visible(
             [
-                self.page.get_by_role("button", name=t.UL_COUNTRY_PICKER),
+                # The documented action value first: cheaper than computing every button's name.
                 self.page.locator("button[value=pick-country-code]"),
+                self.page.get_by_role("button", name=t.UL_COUNTRY_PICKER),
             ]
         )
         if picker is None:
@@ -220,7 +224,8 @@ class UniversalWidget:
         outcome = await self._click_and_settle(button.first)
         if outcome is not None:
             return outcome
-        code, message = await error_message(self.page)
+        alert, self._page_text = await read_page(self.page)
+        code, message = classify_page(alert, self._page_text)
         if code:
             return Outcome.error(code, message)
         return None
@@ -235,6 +240,7 @@ class UniversalWidget:
             if frame == self.page.main_frame and not navigated.done():
                 navigated.set_result(None)
 
+        self._page_text = None  # whatever was read belongs to the page being left
         self.page.on("framenavigated", on_nav)
         try:
             await target.click(no_wait_after=True)
@@ -278,7 +284,8 @@ class UniversalWidget:
         return result
 
     async def _result(self) -> Outcome:
-        text = await body_text(self.page)
+        # The text read right after the last submit is this page's; no need to ask again.
+        text = self._page_text if self._page_text is not None else await body_text(self.page)
         for pattern, code in RESULT_TEXTS:
             if pattern.search(text):
                 if code is None:
