@@ -17,7 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from bridge.check.shapes import json_shape, media_type, path_template, url_template
-from bridge.models import CapturedCall, Enrollment, ScreenField, ScreenSnapshot, Step
+from bridge.models import CapturedCall, Enrollment, ScreenSnapshot, Step
 from bridge.phone import parse_e164
 from bridge.redact import REDACTED
 from bridge.widgets.snapshot import scrub
@@ -29,17 +29,8 @@ TEXT_KINDS = ("headings", "labels", "buttons", "links", "placeholders", "texts",
 ProbeOutcome = Literal["rejected", "accepted", "not_reached", "skipped"]
 
 
-class ContractScreen(BaseModel):
-    name: str
-    path: str
-    headings: list[str] = Field(default_factory=list)
-    labels: list[str] = Field(default_factory=list)
-    buttons: list[str] = Field(default_factory=list)
-    links: list[str] = Field(default_factory=list)
-    placeholders: list[str] = Field(default_factory=list)
-    texts: list[str] = Field(default_factory=list)
-    alerts: list[str] = Field(default_factory=list)
-    fields: list[ScreenField] = Field(default_factory=list)
+class ContractScreen(ScreenSnapshot):
+    """A screen as the contract keeps it: exactly what the bridge recorded of it."""
 
 
 class ContractCall(BaseModel):

@@ -12,6 +12,7 @@ from typing import Literal, Protocol
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Locator, Page
 
+from bridge.capture import CallRecorder
 from bridge.models import Channel, Flavour
 from bridge.phone import PhoneNumber
 from bridge.widgets.texts import ERROR_TEXTS, TERMINAL_CODES, classify_text, find_recovery_code
@@ -55,6 +56,23 @@ class Stopwatch:
 
 
 ScreenObserver = Callable[[str], Awaitable[None]]
+
+
+class WidgetBase:
+    """What both page objects keep: the page, the call recorder, the step timeout, the clocks."""
+
+    def __init__(self, page: Page, recorder: CallRecorder, timeout_s: float) -> None:
+        self.page = page
+        self.recorder = recorder
+        self.timeout_s = timeout_s
+        self.clock = Stopwatch()
+        self.observer: ScreenObserver | None = None
+
+    def _text_inputs(self, placeholder: str, *css: str) -> list[Locator]:
+        """An input the way a person finds it: by its placeholder or label text, then by a role or
+        attribute fallback from the documented markup."""
+        p = self.page
+        return [p.get_by_placeholder(placeholder), p.get_by_label(placeholder), *(p.locator(c) for c in css)]
 
 
 class WidgetDriver(Protocol):

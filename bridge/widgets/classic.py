@@ -11,16 +11,14 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from playwright.async_api import Locator, Page
+from playwright.async_api import Locator
 
-from bridge.capture import CallRecorder
 from bridge.models import Channel, Flavour
 from bridge.phone import PhoneNumber
 from bridge.widgets import texts as t
 from bridge.widgets.base import (
     Outcome,
-    ScreenObserver,
-    Stopwatch,
+    WidgetBase,
     alert_locator,
     alert_text,
     error_message,
@@ -45,33 +43,20 @@ class _Mark:
     requests: int
 
 
-class ClassicWidget:
+class ClassicWidget(WidgetBase):
     flavour = Flavour.CLASSIC
-
-    def __init__(self, page: Page, recorder: CallRecorder, timeout_s: float) -> None:
-        self.page = page
-        self.recorder = recorder
-        self.timeout_s = timeout_s
-        self.clock = Stopwatch()
-        self.observer: ScreenObserver | None = None
 
     # --- locators: the only place this flavour's elements are described ---
     def _phone_inputs(self) -> list[Locator]:
-        p = self.page
         return [
-            p.get_by_placeholder(t.CLASSIC_PHONE_PLACEHOLDER),
-            p.get_by_label(t.CLASSIC_PHONE_LABEL),
-            p.get_by_role("textbox", name=t.GENERIC_INPUT_LABEL),
-            p.locator("input[type=tel]"),
+            *self._text_inputs(t.CLASSIC_PHONE_PLACEHOLDER),
+            self.page.get_by_label(t.CLASSIC_PHONE_LABEL),
+            self.page.get_by_role("textbox", name=t.GENERIC_INPUT_LABEL),
+            self.page.locator("input[type=tel]"),
         ]
 
     def _code_inputs(self) -> list[Locator]:
-        p = self.page
-        return [
-            p.get_by_placeholder(t.CLASSIC_CODE_PLACEHOLDER),
-            p.get_by_label(t.CLASSIC_CODE_PLACEHOLDER),
-            p.locator("input[autocomplete=one-time-code]"),
-        ]
+        return self._text_inputs(t.CLASSIC_CODE_PLACEHOLDER, "input[autocomplete=one-time-code]")
 
     def _recovery_checkbox(self) -> list[Locator]:
         p = self.page

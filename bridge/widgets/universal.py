@@ -21,8 +21,7 @@ from bridge.phone import PhoneNumber
 from bridge.widgets import texts as t
 from bridge.widgets.base import (
     Outcome,
-    ScreenObserver,
-    Stopwatch,
+    WidgetBase,
     alert_text,
     body_text,
     classify_page,
@@ -40,35 +39,23 @@ RESULT_TEXTS: tuple[tuple[re.Pattern[str], str | None], ...] = (
 )
 
 
-class UniversalWidget:
+class UniversalWidget(WidgetBase):
     flavour = Flavour.UNIVERSAL
 
     def __init__(self, page: Page, recorder: CallRecorder, timeout_s: float) -> None:
-        self.page = page
-        self.recorder = recorder
-        self.timeout_s = timeout_s
-        self.clock = Stopwatch()
-        self.observer: ScreenObserver | None = None
+        super().__init__(page, recorder, timeout_s)
         self._page_text: str | None = None
 
-    # --- locators ---
+    # --- locators: the only place this flavour's elements are described ---
     def _phone_inputs(self) -> list[Locator]:
-        p = self.page
         return [
-            p.get_by_placeholder(t.UL_PHONE_PLACEHOLDER),
-            p.get_by_label(t.UL_PHONE_PLACEHOLDER),
-            p.get_by_role("textbox", name=t.GENERIC_INPUT_LABEL),
-            p.locator("input[type=tel]"),
+            *self._text_inputs(t.UL_PHONE_PLACEHOLDER),
+            self.page.get_by_role("textbox", name=t.GENERIC_INPUT_LABEL),
+            self.page.locator("input[type=tel]"),
         ]
 
     def _code_inputs(self) -> list[Locator]:
-        p = self.page
-        return [
-            p.get_by_placeholder(t.UL_CODE_PLACEHOLDER),
-            p.get_by_label(t.UL_CODE_PLACEHOLDER),
-            p.locator("input#code"),
-            p.locator("input[autocomplete=one-time-code]"),
-        ]
+        return self._text_inputs(t.UL_CODE_PLACEHOLDER, "input#code", "input[autocomplete=one-time-code]")
 
     def _recovery_checkbox(self) -> list[Locator]:
         return [
