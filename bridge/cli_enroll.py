@@ -8,7 +8,6 @@ loop (inside one, asyncio's SIGINT handler only cancels the task and the blocked
 
 from __future__ import annotations
 
-import logging
 import secrets
 import sys
 import time
@@ -17,10 +16,8 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 import typer
-from pydantic import ValidationError
 
 from bridge.cli_output import Display, make_display, print_json
 from bridge.client import BridgeClient, BridgeConnectionError
@@ -38,12 +35,12 @@ from bridge.errors import (
     WidgetTimeoutError,
     WidgetUnrecognizedError,
 )
+from bridge.inprocess import in_process_settings, quiet_server_logs, start_in_process
 from bridge.models import Enrollment, EnrollmentState
 from bridge.phone import mask
-from bridge.settings import BridgeSettings
 
 if TYPE_CHECKING:
-    from fake_auth0.harness import ServerThread
+    pass
 
 S = EnrollmentState
 MAX_CODE_ATTEMPTS = 3
@@ -71,11 +68,11 @@ EXIT_CODES: dict[ExitCode, str] = {
     ExitCode.COMPLETED: "completed",
     ExitCode.OTHER: "any other failure",
     ExitCode.USAGE: "usage error; request refused as invalid or unauthorised",
-    ExitCode.TICKET: "ticket invalid, used, expired, or not created",
+    ExitCode.TICKET: "ticket invalid, used, expired, or not created; widget transaction expired",
     ExitCode.ALREADY_ENROLLED: "user already enrolled",
     ExitCode.CODE: "code rejected or missing; too many attempts; inbox timeout",
     ExitCode.PHONE: "phone rejected: invalid number, too many SMS, SMS not sent",
-    ExitCode.BRIDGE: "bridge unreachable, busy or timed out; widget not recognised",
+    ExitCode.BRIDGE: "bridge unreachable, busy or timed out; widget not recognised or failed; tenant down",
 }
 
 # Typer's rich help keeps single newlines: one exit code per line.
@@ -83,11 +80,12 @@ EXIT_CODES_HELP = "[bold]Exit codes[/bold]\n" + "\n".join(
     f"  {int(code)}  {text}" for code, text in EXIT_CODES.items()
 )
 
-# The codes an enrollment can end with (bridge.enrollment.ERROR_MESSAGES), by failure class.
+# The codes an enrollment can end with (bridge.outcomes.ERROR_MESSAGES), by failure class.
 _OUTCOME_EXIT_CODES: dict[str, ExitCode] = {
     "ticket_invalid": ExitCode.TICKET,
     "ticket_used": ExitCode.TICKET,
     "ticket_expired": ExitCode.TICKET,
+    "transaction_expired": ExitCode.TICKET,  # the widget's transaction ran out: a new ticket is needed
     "already_enrolled": ExitCode.ALREADY_ENROLLED,
     "invalid_otp": ExitCode.CODE,
     "invalid_otp_format": ExitCode.CODE,
@@ -100,6 +98,7 @@ _OUTCOME_EXIT_CODES: dict[str, ExitCode] = {
     "widget_timeout": ExitCode.BRIDGE,
     "browser_crashed": ExitCode.BRIDGE,
     "upstream_error": ExitCode.BRIDGE,
+    "widget_failed": ExitCode.BRIDGE,
 }
 
 # Raised failures, most specific first (isinstance order matters: TicketCreationError is an UpstreamError).
@@ -284,60 +283,6 @@ class EnrollmentRunner:
         # Best effort: the bridge's idle TTL closes it anyway.
         with suppress(BridgeError):
             self.client.cancel(self.current.id)
-
-
-# --- the in-process bridge ---
-
-
-def _host_of(value: str | None) -> str | None:
-    if not value:
-        return None
-    if "://" not in value:
-        value = "https://" + value  # BRIDGE_AUTH0_DOMAIN may be a bare domain
-    try:
-        return urlsplit(value).hostname
-    except ValueError:
-        return None  # the bridge refuses the URL itself, with its own message
-
-
-def settings_from_env(**values: Any) -> BridgeSettings:
-    """``BridgeSettings`` from ``BRIDGE_*`` with ``values`` on top; invalid ones are a usage error."""
-    try:
-        return BridgeSettings(**values)
-    except ValidationError as exc:
-        # Field names only: pydantic's own message quotes the input, which may be a secret.
-        fields = sorted({".".join(str(p) for p in e["loc"]) for e in exc.errors()})
-        raise typer.BadParameter(", ".join(fields), param_hint="BRIDGE_* settings") from None
-
-
-def in_process_settings(ticket_url: str | None, token: str, **overrides: Any) -> BridgeSettings:
-    """``BRIDGE_*`` settings from the environment, plus what an in-process bridge needs: ``token`` as its
-    only API token, and the hosts of the ticket URL and of ``BRIDGE_AUTH0_DOMAIN`` allowed exactly."""
-    env = settings_from_env()
-    hosts = list(env.allowed_hosts)
-    for host in (_host_of(ticket_url), _host_of(env.auth0_domain)):
-        if host and host.lower() not in hosts:
-            hosts.append(host.lower())
-    return settings_from_env(api_tokens=[token], allowed_hosts=hosts, **overrides)
-
-
-def quiet_server_logs() -> None:
-    """For a bridge hosted by a command: the command reports each failure itself, so the server's
-    own warnings ("request failed") would only repeat them on stderr without context."""
-    logging.getLogger("bridge").setLevel(logging.ERROR)
-
-
-def start_in_process(settings: BridgeSettings, port: int | None = None) -> ServerThread:
-    """A bridge on a loopback port in a thread of this process; started (browser launched) on return."""
-    # Imported here: FastAPI and Playwright are needed only when this process hosts the bridge.
-    from bridge.api import create_app
-    from fake_auth0.harness import ServerThread
-
-    server = ServerThread(create_app(settings), port=port)
-    try:
-        return server.start(timeout=60.0)
-    except RuntimeError:
-        raise BridgeConnectionError(f"the in-process bridge did not start on port {server.port}") from None
 
 
 # --- the command ---

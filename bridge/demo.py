@@ -15,18 +15,11 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from bridge.cli_enroll import (
-    EnrollmentRunner,
-    ExitCode,
-    RunOutcome,
-    exit_code_for_error,
-    quiet_server_logs,
-    settings_from_env,
-    start_in_process,
-)
+from bridge.cli_enroll import EnrollmentRunner, ExitCode, RunOutcome, exit_code_for_error
 from bridge.cli_output import Display, make_display, print_json
 from bridge.client import BridgeClient
 from bridge.errors import BridgeError
+from bridge.inprocess import quiet_server_logs, settings_from_env, start_in_process
 from bridge.models import CapturedCall
 
 DEMO_PHONE = "+14155550123"

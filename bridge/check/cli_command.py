@@ -7,7 +7,6 @@ check could not run. ``bridge/cli.py`` only declares the options and calls ``run
 from __future__ import annotations
 
 import asyncio
-import logging
 import re
 import secrets
 import sys
@@ -25,6 +24,7 @@ from bridge.check.report import Report, ReportFormat, junit, junit_error, make_r
 from bridge.check.runner import CheckError, Target, record
 from bridge.client import AsyncBridgeClient
 from bridge.errors import BridgeError
+from bridge.inprocess import quiet_server_logs, start_in_process
 from bridge.models import Enrollment
 from bridge.phone import parse_e164
 from bridge.settings import BridgeSettings
@@ -169,21 +169,16 @@ def _record(options: CheckOptions, target: Target, phone: str) -> Recording:
     if options.bridge is not None:
         return asyncio.run(_record_with(options.bridge, options.token, target, phone, codes))
     # No bridge given: run one in this process, allowing only the host the ticket is on.
-    from bridge.api import create_app
-    from fake_auth0.harness import ServerThread
-
     token = secrets.token_urlsafe(24)
     host = urlsplit(tenant_origin(options.ticket_url, _auth0_domain()) or "").hostname
     if not host:
         raise CheckError("without --bridge, the ticket URL (or BRIDGE_AUTH0_DOMAIN) must name a host")
     artifacts = options.report_path.parent
     settings = _settings(allowed_hosts=[host], api_tokens=[SecretStr(token)], artifacts_dir=artifacts)
-    # The command reports each failure itself; the hosted server's own warnings would only repeat them.
-    logging.getLogger("bridge").setLevel(logging.ERROR)
-    server = ServerThread(create_app(settings))
+    quiet_server_logs()
     try:
-        server.start()
-    except RuntimeError:
+        server = start_in_process(settings)
+    except BridgeError:
         raise CheckError("could not start an in-process bridge") from None
     try:
         return asyncio.run(_record_with(server.base_url, token, target, phone, codes))

@@ -36,3 +36,26 @@ def test_every_code_maps_back_to_its_class() -> None:
     assert statuses["widget_timeout"] == 504
     assert statuses["enrollment_expired"] == 410
     assert len(ERRORS_BY_CODE) == len(set(ERRORS_BY_CODE))
+
+
+def test_every_outcome_code_has_a_message_and_an_exit_class() -> None:
+    from bridge.cli_enroll import exit_code_for
+    from bridge.models import Enrollment, EnrollmentState, LastError
+    from bridge.outcomes import ERROR_MESSAGES
+    from bridge.widgets.texts import API_ERROR_CODES, ERROR_TEXTS, TERMINAL_CODES
+
+    produced = {e.code for e in ERROR_TEXTS} | set(API_ERROR_CODES.values()) | TERMINAL_CODES
+    assert produced <= set(ERROR_MESSAGES), produced - set(ERROR_MESSAGES)
+    now = "2026-01-01T00:00:00Z"
+    for code in produced - {"widget_error"}:
+        failed = Enrollment.model_validate(
+            {
+                "id": "e",
+                "state": EnrollmentState.FAILED,
+                "created_at": now,
+                "updated_at": now,
+                "expires_at": now,
+                "last_error": LastError(code=code, message="m").model_dump(),
+            }
+        )
+        assert int(exit_code_for(failed)) != 1, code  # every known code has its own failure class
