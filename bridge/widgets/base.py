@@ -7,7 +7,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Locator, Page
@@ -147,44 +147,66 @@ async def recovery_code_on_page(page: Page) -> str | None:
     return find_recovery_code(" ".join(values))
 
 
-# One round trip for what error_message needs: the visible ARIA alerts' text and the page's text.
-_READ_ALERTS = """
+# One round trip for what a step needs to read of a page: the visible ARIA alerts' text, the page's
+# text, and the placeholders and labels of its visible controls (enough to tell its screen).
+_READ_PAGE = """
 () => {
   const shown = el => !!(el.offsetWidth || el.offsetHeight || el.getClientRects().length);
-  const alerts = Array.from(document.querySelectorAll('[role=alert]')).filter(shown)
-    .map(el => (el.innerText || '').trim()).filter(Boolean);
-  return {alert: alerts[0] || null, text: document.body ? document.body.innerText : ''};
+  const visible = sel => Array.from(document.querySelectorAll(sel)).filter(shown);
+  const alerts = visible('[role=alert]').map(el => (el.innerText || '').trim()).filter(Boolean);
+  return {
+    alert: alerts[0] || null,
+    text: document.body ? document.body.innerText : '',
+    placeholders: visible('input, textarea').map(el => el.getAttribute('placeholder') || ''),
+    labels: visible('label').map(el => (el.innerText || '').trim()),
+  };
 }
 """
 
 
+@dataclass(frozen=True)
+class PageRead:
+    alert: str | None = None
+    text: str = ""
+    placeholders: tuple[str, ...] = ()
+    labels: tuple[str, ...] = ()
+
+    def shows(self, text: str) -> bool:
+        """Whether a visible control carries ``text`` as its placeholder or in its label."""
+        wanted = text.casefold()
+        return any(p.casefold() == wanted for p in self.placeholders) or any(
+            wanted in label.casefold() for label in self.labels
+        )
+
+
+async def read_page(page: Page) -> PageRead:
+    try:
+        seen: dict[str, Any] = await page.evaluate(_READ_PAGE)
+    except PlaywrightError:
+        return PageRead()
+    return PageRead(
+        alert=seen.get("alert"),
+        text=seen.get("text") or "",
+        placeholders=tuple(seen.get("placeholders") or ()),
+        labels=tuple(seen.get("labels") or ()),
+    )
+
+
 async def alert_text(page: Page) -> str | None:
     """The first visible ARIA alert's text, in one round trip."""
-    try:
-        seen: dict[str, str | None] = await page.evaluate(_READ_ALERTS)
-    except PlaywrightError:
-        return None
-    return seen.get("alert")
+    return (await read_page(page)).alert
 
 
-async def read_page(page: Page) -> tuple[str | None, str]:
-    """(the first visible ARIA alert's text, the page's text), in one round trip."""
-    try:
-        seen: dict[str, str | None] = await page.evaluate(_READ_ALERTS)
-    except PlaywrightError:
-        return None, ""
-    return seen.get("alert"), seen.get("text") or ""
-
-
-def classify_page(alert: str | None, text: str) -> tuple[str | None, str | None]:
+def classify_page(read: PageRead) -> tuple[str | None, str | None]:
     """The error a page shows, as (bridge code, widget text); (None, None) when there is none.
 
     An ARIA alert is read first; otherwise the page text is searched for a documented error text, which
     finds errors whatever element the widget puts them in.
     """
-    if alert:
-        entry = classify_text(alert)
-        return (entry.code if entry else "widget_error"), alert
+    if read.alert:
+        entry = classify_text(read.alert)
+        return (entry.code if entry else "widget_error"), read.alert
+    text = read.text
     for entry in ERROR_TEXTS:
         match = entry.pattern.search(text)
         if match:
@@ -194,7 +216,7 @@ def classify_page(alert: str | None, text: str) -> tuple[str | None, str | None]
 
 
 async def error_message(page: Page) -> tuple[str | None, str | None]:
-    return classify_page(*await read_page(page))
+    return classify_page(await read_page(page))
 
 
 async def observe(driver: WidgetDriver) -> None:

@@ -21,6 +21,7 @@ from bridge.phone import PhoneNumber
 from bridge.widgets import texts as t
 from bridge.widgets.base import (
     Outcome,
+    PageRead,
     WidgetBase,
     alert_text,
     body_text,
@@ -44,7 +45,8 @@ class UniversalWidget(WidgetBase):
 
     def __init__(self, page: Page, recorder: CallRecorder, timeout_s: float) -> None:
         super().__init__(page, recorder, timeout_s)
-        self._page_text: str | None = None
+        # What was read of the page right after the last submit; None once the page changes.
+        self._read: PageRead | None = None
 
     # --- locators: the only place this flavour's elements are described ---
     def _phone_inputs(self) -> list[Locator]:
@@ -63,8 +65,12 @@ class UniversalWidget(WidgetBase):
             self.page.get_by_role("checkbox", name=t.UL_RECOVERY_CHECKBOX),
         ]
 
-    def _continue(self) -> Locator:
-        return self.page.get_by_role("button", name=t.SUBMIT).filter(visible=True)
+    def _continue(self) -> list[Locator]:
+        return [
+            # The documented default action first: a CSS match costs far less than accessible names.
+            self.page.locator("button[name=action][value=default]").filter(visible=True),
+            self.page.get_by_role("button", name=t.SUBMIT).filter(visible=True),
+        ]
 
     def _route(self) -> str:
         return urlsplit(self.page.url).path.rstrip("/").rsplit("/", 1)[-1]
@@ -75,6 +81,14 @@ class UniversalWidget(WidgetBase):
         by_route = t.UL_ROUTES.get(self._route(), "unknown")
         if by_route in ("chooser", "country", "result"):
             return by_route
+        if self._read is not None:  # the page was just read: tell its screen from its controls' texts
+            for name, text in (
+                ("recovery", t.UL_RECOVERY_CHECKBOX),
+                ("code", t.UL_CODE_PLACEHOLDER),
+                ("phone", t.UL_PHONE_PLACEHOLDER),
+            ):
+                if self._read.shows(text):
+                    return name
         checks: list[tuple[str, list[Locator]]] = [
             ("recovery", self._recovery_checkbox()),
             ("code", self._code_inputs()),
@@ -104,15 +118,14 @@ class UniversalWidget(WidgetBase):
         return await self._unexpected(screen)
 
     async def submit_phone(self, phone: PhoneNumber, channel: Channel) -> Outcome:
-        if await self.screen_name() != "phone":
+        # Finding the phone field is also the check that this is the phone screen.
+        field = await first_visible(self._phone_inputs())
+        if field is None:
             return await self._unexpected(await self.screen_name())
         outcome = await self._choose_country(phone)
         if outcome is not None:
             return outcome
-        field = await first_visible(self._phone_inputs())
-        if field is None:
-            return Outcome.error("widget_unrecognized", None)
-        await field.fill(phone.national)
+        await field.fill(phone.national)  # a lazy locator: found again if the picker reloaded the page
         # Only the combined phone screen offers a channel; on the SMS screen there is nothing to pick.
         if channel == "voice" or self._route() == "mfa-phone-enrollment":
             radio = self.page.get_by_role("radio", name=t.UL_VOICE if channel == "voice" else t.UL_SMS)
@@ -129,11 +142,9 @@ class UniversalWidget(WidgetBase):
         return await self._unexpected(screen)
 
     async def submit_code(self, code: str) -> Outcome:
-        if await self.screen_name() != "code":
-            return await self._unexpected(await self.screen_name())
         field = await first_visible(self._code_inputs())
         if field is None:
-            return Outcome.error("widget_unrecognized", None)
+            return await self._unexpected(await self.screen_name())
         await field.fill(code)
         outcome = await self._submit_form()
         if outcome is not None:
@@ -167,16 +178,18 @@ class UniversalWidget(WidgetBase):
 
     # --- helpers ---
     async def _choose_country(self, phone: PhoneNumber) -> Outcome | None:
-        picker = await first_visible(
-            [
-                # The documented action value first: cheaper than computing every button's name.
-                self.page.locator("button[value=pick-country-code]"),
-                self.page.get_by_role("button", name=t.UL_COUNTRY_PICKER),
-            ]
-        )
-        if picker is None:
-            return None  # no picker: the national number alone is what the screen wants
-        label = (await picker.inner_text()).strip()
+        # The documented action value first, read in one round trip; the role fallback only when absent.
+        by_value = self.page.locator("button[value=pick-country-code]")
+        picker = by_value.first
+        # count() and inner_text() run in the page's utility world, which locators use anyway; an
+        # evaluation in the main world would cost that world's set-up on every new page.
+        labels = [await picker.inner_text()] if await by_value.count() else []
+        if not labels:
+            found = await first_visible([self.page.get_by_role("button", name=t.UL_COUNTRY_PICKER)])
+            if found is None:
+                return None  # no picker: the national number alone is what the screen wants
+            picker, labels = found, [await found.inner_text()]
+        label = labels[0].strip()
         shown = re.search(rf"\+{phone.country_code}(?!\d)", label)
         if shown and any(re.search(rf"\b{r}\b", label) for r in phone.regions):
             return None
@@ -205,14 +218,14 @@ class UniversalWidget(WidgetBase):
 
     async def _submit_form(self) -> Outcome | None:
         """Presses Continue and waits for the answer; returns an outcome when the screen shows an error."""
-        button = self._continue()
-        if not await visible(button):
+        button = await first_visible(self._continue())
+        if button is None:
             return Outcome.error("widget_unrecognized", None)
-        outcome = await self._click_and_settle(button.first)
+        outcome = await self._click_and_settle(button)
         if outcome is not None:
             return outcome
-        alert, self._page_text = await read_page(self.page)
-        code, message = classify_page(alert, self._page_text)
+        self._read = await read_page(self.page)
+        code, message = classify_page(self._read)
         if code:
             return Outcome.error(code, message)
         return None
@@ -227,7 +240,7 @@ class UniversalWidget(WidgetBase):
             if frame == self.page.main_frame and not navigated.done():
                 navigated.set_result(None)
 
-        self._page_text = None  # whatever was read belongs to the page being left
+        self._read = None  # whatever was read belongs to the page being left
         self.page.on("framenavigated", on_nav)
         try:
             await target.click(no_wait_after=True)
@@ -255,7 +268,9 @@ class UniversalWidget(WidgetBase):
         return None
 
     async def _acknowledge_recovery(self) -> Outcome:
-        recovery = await recovery_code_on_page(self.page)
+        # The text read right after the code was accepted usually holds it; else look in fields too.
+        known = t.find_recovery_code(self._read.text) if self._read is not None else None
+        recovery = known or await recovery_code_on_page(self.page)
         box = await first_visible(self._recovery_checkbox())
         if box is None:
             return Outcome.error("widget_unrecognized", None)
@@ -272,7 +287,7 @@ class UniversalWidget(WidgetBase):
 
     async def _result(self) -> Outcome:
         # The text read right after the last submit is this page's; no need to ask again.
-        text = self._page_text if self._page_text is not None else await body_text(self.page)
+        text = self._read.text if self._read is not None else await body_text(self.page)
         for pattern, code in RESULT_TEXTS:
             if pattern.search(text):
                 if code is None:
