@@ -247,7 +247,7 @@ class EnrollmentRunner:
         if enrollment.state is not S.AWAITING_CODE:
             return enrollment
         deadline = time.monotonic() + self.inbox_timeout_s
-        with self.display.running("waiting for the code to reach the OTP inbox"):
+        with self.display.running("waiting for the code from the OTP inbox, then checking it"):
             while not _inbox_settled(enrollment):
                 if time.monotonic() > deadline:
                     raise TimeoutError(f"enrollment {enrollment.id} did not settle in time")
