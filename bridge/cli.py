@@ -22,6 +22,23 @@ app = typer.Typer(
 )
 
 
+# Options that enroll and check share, declared once so their names and help stay the same.
+TicketUrlOption = Annotated[
+    str | None, typer.Option(help="Enrollment ticket URL (from the Management API or an email).")
+]
+UserIdOption = Annotated[
+    str | None,
+    typer.Option(help="Instead of --ticket-url: the bridge creates a ticket with BRIDGE_AUTH0_*."),
+]
+BridgeOption = Annotated[
+    str | None, typer.Option(help="URL of a running bridge; without it one starts in this process.")
+]
+TokenOption = Annotated[
+    str | None,
+    typer.Option(envvar="BRIDGE_API_TOKEN", show_default=False, help="Bearer token for --bridge."),
+]
+
+
 def _is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
@@ -93,13 +110,8 @@ def fake_guardian(
 @app.command(epilog=EXIT_CODES_HELP)
 def enroll(
     phone: Annotated[str, typer.Option(help="Phone number to enroll, in E.164 form: +14155550123.")],
-    ticket_url: Annotated[
-        str | None, typer.Option(help="Enrollment ticket URL (from the Management API or an email).")
-    ] = None,
-    user_id: Annotated[
-        str | None,
-        typer.Option(help="Instead of --ticket-url: the bridge creates a ticket with BRIDGE_AUTH0_*."),
-    ] = None,
+    ticket_url: TicketUrlOption = None,
+    user_id: UserIdOption = None,
     code_from: Annotated[
         CodeFrom | None,
         typer.Option(
@@ -109,13 +121,8 @@ def enroll(
             "[bold]stdin[/bold] (one line per attempt; default when piped) or [bold]inbox[/bold].",
         ),
     ] = None,
-    bridge: Annotated[
-        str | None, typer.Option(help="URL of a running bridge; without it one starts in this process.")
-    ] = None,
-    token: Annotated[
-        str | None,
-        typer.Option(envvar="BRIDGE_API_TOKEN", show_default=False, help="Bearer token for --bridge."),
-    ] = None,
+    bridge: BridgeOption = None,
+    token: TokenOption = None,
     inbox_secret: Annotated[
         str | None,
         typer.Option(
@@ -187,25 +194,14 @@ def version() -> None:
     typer.echo(__version__)
 
 
-def main() -> None:
-    app()
-
-
 @app.command()
 def check(
     phone: Annotated[str, typer.Option(help="Test phone number to enroll, in E.164 form.")],
     baseline: Annotated[Path, typer.Option(help="Contract JSON to compare with; written when missing.")],
-    ticket_url: Annotated[str | None, typer.Option(help="Enrollment ticket URL.")] = None,
-    user_id: Annotated[
-        str | None, typer.Option(help="Instead of --ticket-url: the bridge creates a ticket.")
-    ] = None,
-    bridge: Annotated[
-        str | None, typer.Option(help="URL of a running bridge; without it one starts in this process.")
-    ] = None,
-    token: Annotated[
-        str | None,
-        typer.Option(envvar="BRIDGE_API_TOKEN", show_default=False, help="Bearer token for --bridge."),
-    ] = None,
+    ticket_url: TicketUrlOption = None,
+    user_id: UserIdOption = None,
+    bridge: BridgeOption = None,
+    token: TokenOption = None,
     update: Annotated[
         bool, typer.Option("--update", help="Write the baseline from this run; compare nothing.")
     ] = False,
@@ -253,3 +249,7 @@ def check(
         junit=junit,
     )
     raise typer.Exit(run_check_command(options))
+
+
+def main() -> None:
+    app()
