@@ -27,6 +27,17 @@ from bridge.errors import (
     WidgetTimeoutError,
     WidgetUnrecognizedError,
 )
+from bridge.models import (
+    CallPage,
+    CapturedCall,
+    Enrollment,
+    EnrollmentState,
+    Event,
+    Flavour,
+    LastError,
+    ScreenSnapshot,
+    Step,
+)
 
 __version__ = "0.1.0"
 
@@ -37,16 +48,25 @@ __all__ = [
     "BridgeError",
     "BrowserCrashedError",
     "BrowserUnavailableError",
+    "CallPage",
+    "CapturedCall",
+    "Enrollment",
     "EnrollmentExpiredError",
     "EnrollmentNotFoundError",
+    "EnrollmentState",
+    "Event",
+    "Flavour",
     "InboxDisabledError",
     "InvalidRequestError",
     "InvalidSignatureError",
+    "LastError",
     "MessageReplayedError",
     "MessageStaleError",
     "NotFoundError",
     "RateLimitedError",
+    "ScreenSnapshot",
     "SessionLimitError",
+    "Step",
     "StepOutOfOrderError",
     "TicketCreationError",
     "TicketUrlRejectedError",
