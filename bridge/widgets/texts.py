@@ -35,6 +35,7 @@ GENERIC_INPUT_LABEL = re.compile(r"phone", re.IGNORECASE)
 
 # Universal Login routes (documented: reference section 4.1).
 UL_ROUTES = {
+    "redeem-ticket": "redeem",
     "mfa-begin-enroll-options": "chooser",
     "mfa-enroll-options": "chooser",
     "mfa-sms-enrollment": "phone",

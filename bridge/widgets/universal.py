@@ -34,6 +34,9 @@ from bridge.widgets.base import (
     visible,
 )
 
+# How long a redeem page gets to submit itself before the bridge presses its Continue button.
+REDEEM_WAIT_S = 1.5
+
 RESULT_TEXTS: tuple[tuple[re.Pattern[str], str | None], ...] = (
     (re.compile(r"all set|successfully added", re.IGNORECASE), None),
     *((e.pattern, e.code) for e in t.ERROR_TEXTS if e.terminal),
@@ -54,15 +57,19 @@ class UniversalWidget(WidgetBase):
             *self._text_inputs(t.UL_PHONE_PLACEHOLDER),
             self.page.get_by_role("textbox", name=t.GENERIC_INPUT_LABEL),
             self.page.locator("input[type=tel]"),
+            self.page.locator("input[name=phone]"),  # the documented form field
         ]
 
     def _code_inputs(self) -> list[Locator]:
-        return self._text_inputs(t.UL_CODE_PLACEHOLDER, "input#code", "input[autocomplete=one-time-code]")
+        return self._text_inputs(
+            t.UL_CODE_PLACEHOLDER, "input#code", "input[name=code]", "input[autocomplete=one-time-code]"
+        )
 
     def _recovery_checkbox(self) -> list[Locator]:
         return [
             self.page.get_by_label(t.UL_RECOVERY_CHECKBOX),
             self.page.get_by_role("checkbox", name=t.UL_RECOVERY_CHECKBOX),
+            self.page.locator("input[type=checkbox][name=saved]"),  # the documented form field
         ]
 
     def _continue(self) -> list[Locator]:
@@ -106,6 +113,9 @@ class UniversalWidget(WidgetBase):
         async with self.clock.waiting():
             await self.page.wait_for_load_state("domcontentloaded")
         screen = await self.screen_name()
+        if screen == "redeem":
+            # A redeem page under /u/: it normally submits itself; otherwise press its Continue.
+            screen = await self._past_redeem()
         if screen == "chooser":
             await observe(self)
             factor = await first_visible([self.page.get_by_role("button", name=t.UL_SMS_FACTOR)])
@@ -116,6 +126,21 @@ class UniversalWidget(WidgetBase):
         if screen == "phone":
             return Outcome("ok")
         return await self._unexpected(screen)
+
+    async def _past_redeem(self) -> str:
+        route = self._route()
+        try:
+            async with self.clock.waiting():
+                await self.page.wait_for_url(
+                    lambda url: urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1] != route,
+                    wait_until="domcontentloaded",
+                    timeout=REDEEM_WAIT_S * 1000,
+                )
+        except PlaywrightError:
+            button = await first_visible(self._continue())
+            if button is not None:
+                await self._click_and_settle(button)
+        return await self.screen_name()
 
     async def submit_phone(self, phone: PhoneNumber, channel: Channel) -> Outcome:
         # Finding the phone field is also the check that this is the phone screen.

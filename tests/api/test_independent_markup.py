@@ -1,0 +1,137 @@
+"""The bridge against a Universal Login imitation with other markup than the fake's: no ULP classes,
+no ARIA alerts, a redeem page under /u/ that does not submit itself, the recovery code in a read-only
+field. Only the documented routes, texts and form fields are the same, which is all the bridge uses."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from bridge.api import create_app
+from fake_auth0.harness import ServerThread
+from tests.api.conftest import TOKEN, bridge_settings
+
+RECOVERY = "ABCD1234EFGH5678IJKL9012"
+CODE = "246810"
+
+
+def _page(body: str) -> HTMLResponse:
+    return HTMLResponse(f"<!doctype html><html><body><main>{body}</main></body></html>")
+
+
+def _form(inner: str) -> str:
+    return f"<form method='post'><input type='hidden' name='state' value='s1'>{inner}</form>"
+
+
+async def enroll(_: Request) -> Response:
+    return RedirectResponse("/u/redeem-ticket?state=s1", status_code=302)
+
+
+async def redeem(request: Request) -> Response:
+    if request.method == "POST":
+        return RedirectResponse("/u/mfa-sms-enrollment?state=s1", status_code=302)
+    return _page("<h1>Loading...</h1>" + _form("<input type='submit' value='Continue'>"))
+
+
+async def phone(request: Request) -> Response:
+    if request.method == "POST":
+        form = await request.form()
+        if form.get("phone") == "4155550123":
+            return RedirectResponse("/u/mfa-sms-enrollment-verify?state=s1", status_code=302)
+        error = "<p class='oops'>Seems that your phone number is not valid. Please check and retry.</p>"
+    else:
+        error = ""
+    return _page(
+        "<h1>Secure Your Account</h1>"
+        + error
+        + _form(
+            "<span>US +1</span>"
+            "<input type='tel' name='phone' placeholder='Enter your phone number'>"
+            "<input type='submit' value='Continue'>"
+        )
+    )
+
+
+async def verify(request: Request) -> Response:
+    if request.method == "POST":
+        form = await request.form()
+        if form.get("code") == CODE:
+            return RedirectResponse("/u/mfa-recovery-code-enrollment?state=s1", status_code=302)
+        return _page("<div>The code you entered is invalid</div>" + _form(_code_field()))
+    return _page("<h1>Verify Your Identity</h1>" + _form(_code_field()))
+
+
+def _code_field() -> str:
+    return "<input name='code' placeholder='Enter the 6-digit code'><button>Continue</button>"
+
+
+async def recovery(request: Request) -> Response:
+    if request.method == "POST":
+        form = await request.form()
+        if form.get("saved") == "on":
+            return RedirectResponse("/u/mfa-enroll-result?state=s1", status_code=302)
+    return _page(
+        "<h1>Almost There!</h1>"
+        + _form(
+            f"<input readonly value='{RECOVERY}'>"
+            "<input type='checkbox' id='saved' name='saved'>"
+            "<label for='saved'>I have safely recorded this code</label>"
+            "<button>Continue</button>"
+        )
+    )
+
+
+async def result(_: Request) -> Response:
+    return _page("<h1>You're All Set!</h1><p>You have successfully added a new authentication factor.</p>")
+
+
+ROUTES = [
+    Route("/guardian/enroll", enroll),
+    Route("/u/redeem-ticket", redeem, methods=["GET", "POST"]),
+    Route("/u/mfa-sms-enrollment", phone, methods=["GET", "POST"]),
+    Route("/u/mfa-sms-enrollment-verify", verify, methods=["GET", "POST"]),
+    Route("/u/mfa-recovery-code-enrollment", recovery, methods=["GET", "POST"]),
+    Route("/u/mfa-enroll-result", result),
+]
+
+
+@pytest.fixture
+def other_widget() -> Iterator[ServerThread]:
+    with ServerThread(Starlette(routes=ROUTES)) as server:
+        yield server
+
+
+def test_a_differently_built_universal_login_is_driven_by_its_documented_texts(
+    tmp_path: Path, other_widget: ServerThread
+) -> None:
+    with (
+        ServerThread(create_app(bridge_settings(tmp_path))) as server,
+        httpx.Client(
+            base_url=server.base_url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=60
+        ) as client,
+    ):
+        started = client.post(
+            "/v1/enrollments", json={"ticket_url": f"{other_widget.base_url}/guardian/enroll"}
+        )
+        body = started.json()
+        assert (started.status_code, body["state"], body["flavour"]) == (201, "awaiting_phone", "universal")
+        eid = body["id"]
+        rejected = client.post(f"/v1/enrollments/{eid}/phone", json={"phone_number": "+14155550999"}).json()
+        assert (rejected["state"], rejected["last_error"]["code"]) == (
+            "awaiting_phone",
+            "invalid_phone_number",
+        )
+        accepted = client.post(f"/v1/enrollments/{eid}/phone", json={"phone_number": "+14155550123"}).json()
+        assert accepted["state"] == "awaiting_code", accepted
+        wrong = client.post(f"/v1/enrollments/{eid}/code", json={"code": "135790"}).json()
+        assert (wrong["state"], wrong["last_error"]["code"]) == ("awaiting_code", "invalid_otp")
+        done = client.post(f"/v1/enrollments/{eid}/code", json={"code": CODE}).json()
+        assert done["state"] == "completed", done
+        assert done["recovery_code"] == RECOVERY
