@@ -232,11 +232,11 @@ class ClassicWidget(WidgetBase):
 
     async def _with_message(self, code: str) -> Outcome:
         """The outcome for ``code``, with the widget's own text once it shows it (briefly waited for)."""
+        # An ARIA alert, or any documented error text wherever the widget puts it.
+        candidates = [alert_locator(self.page), self.page.get_by_text(t.ANY_ERROR_TEXT)]
         async with self.clock.waiting():
-            found = await wait_first_visible(self.page, [alert_locator(self.page)], 2.0)
-        message = (await found.inner_text()).strip() if found else None
-        if message is None:
-            _, message = await error_message(self.page)
+            await wait_first_visible(self.page, candidates, 2.0)
+        _, message = await error_message(self.page)
         return Outcome.error(code, message)
 
     async def _acknowledge_recovery(self) -> Outcome:

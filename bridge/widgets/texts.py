@@ -97,6 +97,9 @@ ERROR_TEXTS: tuple[ErrorText, ...] = (
     ErrorText(_p(r"something went wrong"), "widget_failed", terminal=True),
 )
 
+# Any of the texts above, for waiting until a widget shows one of them.
+ANY_ERROR_TEXT = re.compile("|".join(f"(?:{e.pattern.pattern})" for e in ERROR_TEXTS), re.IGNORECASE)
+
 # Guardian API errorCode -> the bridge's error code (Classic widget; read from captured responses).
 API_ERROR_CODES = {
     "invalid_phone_number": "invalid_phone_number",
