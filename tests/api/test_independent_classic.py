@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -16,9 +15,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from bridge.api import create_app
 from fake_auth0.harness import ServerThread
-from tests.api.conftest import TOKEN, bridge_settings
+from tests.api.imitation import drive_full_script
 
 RECOVERY = "ZYXW9876VUTS5432RQPO1098"
 CODE = "975310"
@@ -102,32 +100,9 @@ def other_widget() -> Iterator[ServerThread]:
 
 
 def test_a_differently_built_classic_widget_is_driven_by_its_calls_and_texts(
-    tmp_path: Path, other_widget: ServerThread
+    api: httpx.Client, other_widget: ServerThread
 ) -> None:
-    with (
-        ServerThread(create_app(bridge_settings(tmp_path))) as server,
-        httpx.Client(
-            base_url=server.base_url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=60
-        ) as client,
-    ):
-        started = client.post(
-            "/v1/enrollments", json={"ticket_url": f"{other_widget.base_url}/guardian/enroll"}
-        )
-        body = started.json()
-        assert (started.status_code, body["state"], body["flavour"]) == (201, "awaiting_phone", "classic")
-        eid = body["id"]
-        rejected = client.post(f"/v1/enrollments/{eid}/phone", json={"phone_number": "+14155550999"}).json()
-        assert (rejected["state"], rejected["last_error"]["code"]) == (
-            "awaiting_phone",
-            "invalid_phone_number",
-        )
-        assert "not valid" in rejected["last_error"]["widget_message"]
-        accepted = client.post(f"/v1/enrollments/{eid}/phone", json={"phone_number": "+14155550123"}).json()
-        assert accepted["state"] == "awaiting_code", accepted
-        wrong = client.post(f"/v1/enrollments/{eid}/code", json={"code": "135790"}).json()
-        assert (wrong["state"], wrong["last_error"]["code"]) == ("awaiting_code", "invalid_otp")
-        done = client.post(f"/v1/enrollments/{eid}/code", json={"code": CODE}).json()
-        assert done["state"] == "completed", done
-        assert done["recovery_code"] == RECOVERY
-        calls = client.get(f"/v1/enrollments/{eid}/calls").json()["calls"]
-        assert [c["endpoint"] for c in calls if c["kind"] == "api"][:2] == ["start-flow", "sms-enroll"]
+    ticket_url = f"{other_widget.base_url}/guardian/enroll"
+    done = drive_full_script(api, ticket_url, "classic", CODE, RECOVERY)
+    calls = api.get(f"/v1/enrollments/{done['id']}/calls").json()["calls"]
+    assert [c["endpoint"] for c in calls if c["kind"] == "api"][:2] == ["start-flow", "sms-enroll"]

@@ -5,7 +5,6 @@ field. Only the documented routes, texts and form fields are the same, which is 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -14,9 +13,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from bridge.api import create_app
 from fake_auth0.harness import ServerThread
-from tests.api.conftest import TOKEN, bridge_settings
+from tests.api.imitation import drive_full_script
 
 RECOVERY = "ABCD1234EFGH5678IJKL9012"
 CODE = "246810"
@@ -109,29 +107,7 @@ def other_widget() -> Iterator[ServerThread]:
 
 
 def test_a_differently_built_universal_login_is_driven_by_its_documented_texts(
-    tmp_path: Path, other_widget: ServerThread
+    api: httpx.Client, other_widget: ServerThread
 ) -> None:
-    with (
-        ServerThread(create_app(bridge_settings(tmp_path))) as server,
-        httpx.Client(
-            base_url=server.base_url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=60
-        ) as client,
-    ):
-        started = client.post(
-            "/v1/enrollments", json={"ticket_url": f"{other_widget.base_url}/guardian/enroll"}
-        )
-        body = started.json()
-        assert (started.status_code, body["state"], body["flavour"]) == (201, "awaiting_phone", "universal")
-        eid = body["id"]
-        rejected = client.post(f"/v1/enrollments/{eid}/phone", json={"phone_number": "+14155550999"}).json()
-        assert (rejected["state"], rejected["last_error"]["code"]) == (
-            "awaiting_phone",
-            "invalid_phone_number",
-        )
-        accepted = client.post(f"/v1/enrollments/{eid}/phone", json={"phone_number": "+14155550123"}).json()
-        assert accepted["state"] == "awaiting_code", accepted
-        wrong = client.post(f"/v1/enrollments/{eid}/code", json={"code": "135790"}).json()
-        assert (wrong["state"], wrong["last_error"]["code"]) == ("awaiting_code", "invalid_otp")
-        done = client.post(f"/v1/enrollments/{eid}/code", json={"code": CODE}).json()
-        assert done["state"] == "completed", done
-        assert done["recovery_code"] == RECOVERY
+    ticket_url = f"{other_widget.base_url}/guardian/enroll"
+    drive_full_script(api, ticket_url, "universal", CODE, RECOVERY)
