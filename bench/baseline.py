@@ -13,7 +13,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, Playwright
 
 from bench.through_bridge import Flavour, Phone, Run
 from bridge.browser import CHROMIUM_ARGS
-from fake_auth0.harness import FakeTenantClient
+from guardian_bridge_fake.harness import FakeTenantClient
 
 # The bridge's step timeout; a hung widget fails the run instead of hanging the benchmark.
 TIMEOUT_MS = 20_000

@@ -18,7 +18,7 @@ from bench.overhead import RUN_FAILURES
 from bench.sizes import Sizes
 from bench.stats import median, percentile, ratio
 from bench.through_bridge import Phones, api_client, enroll
-from fake_auth0.harness import FakeTenantClient
+from guardian_bridge_fake.harness import FakeTenantClient
 
 # A whole level may not outlast this, whatever the bridge does (each request is bounded too).
 BARRIER_TIMEOUT_S = 60.0

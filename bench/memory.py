@@ -18,7 +18,7 @@ from bench import baseline
 from bench.procs import all_procs, pss_mib, tree
 from bench.stats import ratio
 from bench.through_bridge import Phones, cancel, open_idle
-from fake_auth0.harness import FakeTenantClient
+from guardian_bridge_fake.harness import FakeTenantClient
 
 # Lets renderers finish loading and the first post-load allocations settle before reading PSS.
 SETTLE_S = 1.5

@@ -18,7 +18,7 @@ from playwright.sync_api import Error as PlaywrightError
 from bench import baseline, cpu
 from bench.stats import median, percentile, ratio
 from bench.through_bridge import EnrollmentFailed, Flavour, Phones, Run, enroll
-from fake_auth0.harness import FakeTenantClient
+from guardian_bridge_fake.harness import FakeTenantClient
 
 # Failures a run may end with; anything else is a bug in the benchmark and propagates.
 RUN_FAILURES = (EnrollmentFailed, PlaywrightError, TimeoutError, httpx.HTTPError)

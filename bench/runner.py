@@ -25,7 +25,7 @@ from bench.procs import MARKER_ENV, reap_marked, tree, wait_for_no_survivors
 from bench.sizes import Sizes
 from bench.through_bridge import FLAVOURS, Phones, api_client
 from bridge.browser_binary import find_chromium
-from fake_auth0.harness import FakeTenantClient
+from guardian_bridge_fake.harness import FakeTenantClient
 
 # Chromium's helpers take a moment to exit after the browser does; longer than this is a leak.
 SHUTDOWN_GRACE_S = 15.0

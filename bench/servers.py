@@ -15,7 +15,7 @@ from types import TracebackType
 
 import httpx
 
-from fake_auth0.harness import free_port
+from bridge.serving import free_port
 
 HOST = "127.0.0.1"
 STARTUP_TIMEOUT_S = 60.0
@@ -94,7 +94,7 @@ class Service:
 
 
 def fake_tenant(env: dict[str, str], log: Path) -> Service:
-    argv = [sys.executable, "-m", "fake_auth0", "--host", HOST, "--port", "{port}"]
+    argv = [sys.executable, "-m", "guardian_bridge_fake", "--host", HOST, "--port", "{port}"]
     return Service("fake tenant", argv, "/__test/state", env, log)
 
 

@@ -17,7 +17,7 @@ from bench.overhead import RUN_FAILURES
 from bench.procs import pss_mib, tree
 from bench.stats import ratio
 from bench.through_bridge import FLAVOURS, Phones, enroll
-from fake_auth0.harness import FakeTenantClient
+from guardian_bridge_fake.harness import FakeTenantClient
 
 SAMPLES = 10
 # Enrollments before the start sample, not counted: the first ones after a burst of closed contexts

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 import httpx
 
-from fake_auth0.harness import FakeTenantClient
+from guardian_bridge_fake.harness import FakeTenantClient
 
 REQUEST_TIMEOUT_S = 60.0
 

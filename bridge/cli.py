@@ -96,7 +96,7 @@ def fake_guardian(
     ] = None,
 ) -> None:
     """Serve the embedded fake Auth0 tenant (test and demo use only)."""
-    from fake_auth0.__main__ import main as fake_main
+    from guardian_bridge_fake.__main__ import main as fake_main
 
     args = ["--host", host, "--port", str(port), "--experience", experience]
     args += ["--client-id", client_id, "--client-secret", client_secret]

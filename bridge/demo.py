@@ -63,8 +63,9 @@ class DemoRun:
 def run_demo(experience: DemoExperience = DemoExperience.BOTH, json_output: bool = False) -> int:
     """Runs the demo and returns its exit code: 0 when every run completed, else the first failure's."""
     # Imported here, like the bridge's server side: only this command hosts the fake tenant.
-    from fake_auth0.app import create_app as create_fake
-    from fake_auth0.harness import FakeTenantClient, ServerThread, free_port
+    from bridge.serving import ServerThread, free_port
+    from guardian_bridge_fake.app import create_app as create_fake
+    from guardian_bridge_fake.harness import FakeTenantClient
 
     display = make_display(json_output)
     flavours = experience.flavours()

@@ -14,7 +14,7 @@ from bridge.client import BridgeConnectionError
 from bridge.settings import BridgeSettings
 
 if TYPE_CHECKING:
-    from fake_auth0.harness import ServerThread
+    from bridge.serving import ServerThread
 
 
 def _host_of(value: str | None) -> str | None:
@@ -59,7 +59,7 @@ def start_in_process(settings: BridgeSettings, port: int | None = None) -> Serve
     """A bridge on a loopback port in a thread of this process; started (browser launched) on return."""
     # Imported here: FastAPI and Playwright are needed only when this process hosts the bridge.
     from bridge.api import create_app
-    from fake_auth0.harness import ServerThread
+    from bridge.serving import ServerThread
 
     server = ServerThread(create_app(settings), port=port)
     try:

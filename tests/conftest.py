@@ -13,8 +13,9 @@ import pytest_asyncio
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
 from bridge.browser_binary import find_chromium
-from fake_auth0.app import create_app
-from fake_auth0.harness import FakeTenantClient, ServerThread
+from bridge.serving import ServerThread
+from guardian_bridge_fake.app import create_app
+from guardian_bridge_fake.harness import FakeTenantClient
 
 CHROMIUM_ARGS = [
     "--no-sandbox",

@@ -10,8 +10,9 @@ import httpx
 import pytest
 
 from bridge.api import create_app
+from bridge.serving import ServerThread
 from bridge.settings import BridgeSettings
-from fake_auth0.harness import FakeTenantClient, ServerThread
+from guardian_bridge_fake.harness import FakeTenantClient
 
 TOKEN = "test-token-1"
 

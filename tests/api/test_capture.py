@@ -10,7 +10,8 @@ from typing import Any
 import httpx
 
 from bridge.api import create_app
-from fake_auth0.harness import FakeTenantClient, ServerThread
+from bridge.serving import ServerThread
+from guardian_bridge_fake.harness import FakeTenantClient
 from tests.api.conftest import TOKEN, bridge_settings
 
 PHONE = "+14155550123"

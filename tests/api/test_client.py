@@ -28,8 +28,9 @@ from bridge import (
 )
 from bridge.api import create_app
 from bridge.models import Enrollment, EnrollmentState, Event
-from fake_auth0.app import create_app as create_fake_app
-from fake_auth0.harness import FakeTenantClient, ServerThread, free_port
+from bridge.serving import ServerThread, free_port
+from guardian_bridge_fake.app import create_app as create_fake_app
+from guardian_bridge_fake.harness import FakeTenantClient
 from tests.api.conftest import TOKEN, bridge_settings
 
 S = EnrollmentState

@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from fake_auth0.harness import FakeTenantClient
+from guardian_bridge_fake.harness import FakeTenantClient
 
 PHONE = "+14155550123"
 GB_PHONE = "+447911123456"

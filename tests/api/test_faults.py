@@ -11,8 +11,9 @@ import httpx
 import pytest
 
 from bridge.api import create_app
-from fake_auth0.app import create_app as create_fake
-from fake_auth0.harness import FakeTenantClient, ServerThread
+from bridge.serving import ServerThread
+from guardian_bridge_fake.app import create_app as create_fake
+from guardian_bridge_fake.harness import FakeTenantClient
 from tests.api.conftest import TOKEN, bridge_settings
 
 PHONE = "+14155550123"

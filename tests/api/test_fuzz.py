@@ -21,8 +21,9 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from bridge.api import create_app
+from bridge.serving import ServerThread
 from bridge.settings import BridgeSettings
-from fake_auth0.harness import FakeTenantClient, ServerThread
+from guardian_bridge_fake.harness import FakeTenantClient
 from tests.api.conftest import TOKEN, bridge_settings
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

@@ -18,7 +18,8 @@ from starlette.responses import HTMLResponse, PlainTextResponse, RedirectRespons
 from starlette.routing import Route
 
 from bridge.api import create_app
-from fake_auth0.harness import FakeTenantClient, ServerThread
+from bridge.serving import ServerThread
+from guardian_bridge_fake.harness import FakeTenantClient
 from tests.api.conftest import TOKEN, bridge_settings
 from tests.processes import browser_processes
 

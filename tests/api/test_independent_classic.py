@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from fake_auth0.harness import ServerThread
+from bridge.serving import ServerThread
 from tests.api.imitation import drive_full_script
 
 RECOVERY = "ZYXW9876VUTS5432RQPO1098"

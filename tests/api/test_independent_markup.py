@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from fake_auth0.harness import ServerThread
+from bridge.serving import ServerThread
 from tests.api.imitation import drive_full_script
 
 RECOVERY = "ABCD1234EFGH5678IJKL9012"

@@ -16,7 +16,8 @@ import pytest
 from bridge.api import create_app
 from bridge.browser import CHROMIUM_ARGS
 from bridge.browser_binary import find_chromium
-from fake_auth0.harness import FakeTenantClient, ServerThread
+from bridge.serving import ServerThread
+from guardian_bridge_fake.harness import FakeTenantClient
 from tests.api.conftest import TOKEN, bridge_settings
 
 PHONE = "+14155550123"

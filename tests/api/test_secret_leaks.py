@@ -31,7 +31,8 @@ import structlog
 
 from bridge.api import create_app
 from bridge.logs import configure_logging
-from fake_auth0.harness import FakeTenantClient, ServerThread
+from bridge.serving import ServerThread
+from guardian_bridge_fake.harness import FakeTenantClient
 from tests.api.conftest import TOKEN, bridge_settings
 
 PHONE = "+14155550187"  # not the +14155550123 the API's own messages use as an example

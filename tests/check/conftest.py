@@ -21,8 +21,9 @@ from bridge.check.contract import Contract, Recording
 from bridge.check.runner import Target, record
 from bridge.cli import app
 from bridge.client import AsyncBridgeClient
+from bridge.serving import ServerThread
 from bridge.settings import BridgeSettings
-from fake_auth0.harness import FakeTenantClient, ServerThread
+from guardian_bridge_fake.harness import FakeTenantClient
 
 TOKEN = "check-test-token"
 PHONE = "+14155550123"

@@ -13,7 +13,8 @@ from bridge.check.diff import breaking, compare
 from bridge.check.runner import Target, record
 from bridge.client import AsyncBridgeClient
 from bridge.errors import InboxDisabledError
-from fake_auth0.harness import FakeTenantClient, ServerThread
+from bridge.serving import ServerThread
+from guardian_bridge_fake.harness import FakeTenantClient
 from tests.api.conftest import TOKEN as PAIR_TOKEN
 from tests.api.test_inbox import Pair
 from tests.check.conftest import PHONE, TOKEN, committed

@@ -17,7 +17,7 @@ import pytest
 
 from bridge.check.contract import build_contract
 from bridge.check.diff import compare
-from fake_auth0.harness import FakeTenantClient
+from guardian_bridge_fake.harness import FakeTenantClient
 from tests.check.conftest import CONTRACTS, PHONE, TOKEN, CliResult, RecordRun, committed
 
 pytestmark = pytest.mark.browser

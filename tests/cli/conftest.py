@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from fake_auth0.app import create_app as create_fake
-from fake_auth0.harness import FakeTenantClient, ServerThread, free_port
+from bridge.serving import ServerThread, free_port
+from guardian_bridge_fake.app import create_app as create_fake
+from guardian_bridge_fake.harness import FakeTenantClient
 
 CLI = str(Path(sys.executable).with_name("guardian-bridge"))
 PHONE = "+14155550123"

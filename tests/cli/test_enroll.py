@@ -12,7 +12,8 @@ from typer.testing import CliRunner
 
 from bridge.cli import app
 from bridge.cli_enroll import EXIT_CODES, ExitCode
-from fake_auth0.harness import FakeTenantClient, free_port
+from bridge.serving import free_port
+from guardian_bridge_fake.harness import FakeTenantClient
 from tests.cli.conftest import INBOX_SECRET, PHONE, ForwardingFake, run_cli, run_with_code_on_stdin
 
 RECOVERY_LINE = re.compile(r"^recovery code: [A-Z0-9]{24}$")

@@ -14,7 +14,8 @@ import pytest
 
 from bridge.api import create_app
 from bridge.cli_enroll import ExitCode
-from fake_auth0.harness import FakeTenantClient, ServerThread
+from bridge.serving import ServerThread
+from guardian_bridge_fake.harness import FakeTenantClient
 from tests.api.conftest import TOKEN, bridge_settings
 from tests.cli.conftest import INBOX_SECRET, PHONE, run_cli, run_with_code_on_stdin
 

@@ -11,7 +11,7 @@ import time
 
 import httpx
 
-from fake_auth0.harness import free_port
+from bridge.serving import free_port
 from tests.cli.conftest import CLI, run_cli
 from tests.processes import browser_processes
 
