@@ -32,9 +32,10 @@ RUN python3 -c "import tomllib; p = tomllib.load(open('pyproject.toml', 'rb')); 
     && python3 -m pip install -r /tmp/requirements.txt \
     && rm /tmp/requirements.txt
 
-# Then the project itself, without dependencies (and without build isolation: hatchling is installed).
+# Then the bridge itself, without dependencies (and without build isolation: hatchling is installed).
+# Only the bridge: the fake Auth0 tenant (fixtures/, a distribution of its own) is a test double, kept out
+# of the build context and so out of the production image.
 COPY bridge/ bridge/
-COPY fixtures/ fixtures/
 RUN python3 -m pip install --no-deps --no-build-isolation . \
     && mkdir -p /var/lib/guardian-bridge/artifacts \
     && chown -R pwuser:pwuser /var/lib/guardian-bridge

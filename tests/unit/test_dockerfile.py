@@ -155,6 +155,32 @@ def test_every_copied_path_exists_and_is_in_the_build_context() -> None:
             assert not _dockerignore_excludes(path), f"COPY {source}: .dockerignore leaves it out"
 
 
+# The fake Auth0 tenant is a test double with a distribution of its own (fixtures/pyproject.toml); the
+# production image must hold the bridge only.
+FAKE_NAMES = ("fixtures", "guardian_bridge_fake", "guardian-bridge-fake")
+
+
+def test_the_build_context_leaves_out_the_fake_tenant() -> None:
+    assert _dockerignore_excludes("fixtures"), ".dockerignore lets fixtures/ (the fake tenant) into the image"
+    patterns = [line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines()]
+    reincluded = [p for p in patterns if p.startswith("!") and any(name in p for name in FAKE_NAMES)]
+    assert not reincluded, f".dockerignore re-includes the fake tenant: {reincluded}"
+
+
+def test_only_the_bridge_is_copied_and_installed() -> None:
+    for instruction in _instructions():
+        if instruction.keyword in ("COPY", "ADD", "RUN"):
+            mentioned = [name for name in FAKE_NAMES if name in instruction.value]
+            assert not mentioned, f"{instruction.keyword} {instruction.value!r} brings in the fake tenant"
+    sources = {s.rstrip("/") for i in _instructions() if i.keyword == "COPY" for s in i.args()[:-1]}
+    assert sources == {"pyproject.toml", "README.md", "bridge"}, "copy the bridge by name, not the context"
+    project = _pyproject()
+    # What the image installs: build requirements and dependencies (first RUN), then this project's wheel.
+    installed = project["build-system"]["requires"] + project["project"]["dependencies"]
+    assert not [d for d in installed if re.match(r"guardian[-_]bridge[-_]fake", d)]
+    assert project["tool"]["hatch"]["build"]["targets"]["wheel"]["packages"] == ["bridge"]
+
+
 def test_dependencies_are_installed_before_the_source_is_copied() -> None:
     instructions = _instructions()
     first_source = _index(
