@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from enum import IntEnum, StrEnum
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -37,6 +37,7 @@ from bridge.errors import (
 )
 from bridge.inprocess import in_process_settings, quiet_server_logs, start_in_process
 from bridge.models import Enrollment, EnrollmentState
+from bridge.outcomes import ExitClass, exit_class_of
 from bridge.phone import mask
 
 if TYPE_CHECKING:
@@ -53,53 +54,14 @@ class CodeFrom(StrEnum):
     INBOX = "inbox"  # the bridge's OTP inbox, fed by the tenant's forwarding Action
 
 
-class ExitCode(IntEnum):
-    COMPLETED = 0
-    OTHER = 1
-    USAGE = 2
-    TICKET = 3
-    ALREADY_ENROLLED = 4
-    CODE = 5
-    PHONE = 6
-    BRIDGE = 7
-
-
-EXIT_CODES: dict[ExitCode, str] = {
-    ExitCode.COMPLETED: "completed",
-    ExitCode.OTHER: "any other failure",
-    ExitCode.USAGE: "usage error; request refused as invalid or unauthorised",
-    ExitCode.TICKET: "ticket invalid, used, expired, or not created; widget transaction expired",
-    ExitCode.ALREADY_ENROLLED: "user already enrolled",
-    ExitCode.CODE: "code rejected or missing; too many attempts; inbox timeout",
-    ExitCode.PHONE: "phone rejected: invalid number, too many SMS, SMS not sent",
-    ExitCode.BRIDGE: "bridge unreachable, busy or timed out; widget not recognised or failed; tenant down",
-}
+# The exit classes live with the outcome codes (bridge.outcomes); these names stay for the CLI's callers.
+ExitCode = ExitClass
+EXIT_CODES: dict[ExitCode, str] = {code: code.description for code in ExitClass}
 
 # Typer's rich help keeps single newlines: one exit code per line.
 EXIT_CODES_HELP = "[bold]Exit codes[/bold]\n" + "\n".join(
     f"  {int(code)}  {text}" for code, text in EXIT_CODES.items()
 )
-
-# The codes an enrollment can end with (bridge.outcomes.ERROR_MESSAGES), by failure class.
-_OUTCOME_EXIT_CODES: dict[str, ExitCode] = {
-    "ticket_invalid": ExitCode.TICKET,
-    "ticket_used": ExitCode.TICKET,
-    "ticket_expired": ExitCode.TICKET,
-    "transaction_expired": ExitCode.TICKET,  # the widget's transaction ran out: a new ticket is needed
-    "already_enrolled": ExitCode.ALREADY_ENROLLED,
-    "invalid_otp": ExitCode.CODE,
-    "invalid_otp_format": ExitCode.CODE,
-    "too_many_attempts": ExitCode.CODE,
-    "inbox_timeout": ExitCode.CODE,
-    "invalid_phone_number": ExitCode.PHONE,
-    "too_many_sms": ExitCode.PHONE,
-    "error_sending_sms": ExitCode.PHONE,
-    "widget_unrecognized": ExitCode.BRIDGE,
-    "widget_timeout": ExitCode.BRIDGE,
-    "browser_crashed": ExitCode.BRIDGE,
-    "upstream_error": ExitCode.BRIDGE,
-    "widget_failed": ExitCode.BRIDGE,
-}
 
 # Raised failures, most specific first (isinstance order matters: TicketCreationError is an UpstreamError).
 _ERROR_EXIT_CODES: tuple[tuple[type[BaseException], ExitCode], ...] = (
@@ -124,7 +86,7 @@ def exit_code_for(enrollment: Enrollment) -> ExitCode:
     if enrollment.state is S.COMPLETED:
         return ExitCode.COMPLETED
     if enrollment.last_error is not None:
-        return _OUTCOME_EXIT_CODES.get(enrollment.last_error.code, ExitCode.OTHER)
+        return exit_class_of(enrollment.last_error.code)
     if enrollment.state is S.AWAITING_CODE:
         return ExitCode.CODE  # left waiting without a refusal: no code was given
     return ExitCode.OTHER

@@ -33,7 +33,7 @@ from bridge.errors import (
 from bridge.events import EventLog
 from bridge.inbox import OtpInbox
 from bridge.metrics import Metrics
-from bridge.outcomes import ERROR_MESSAGES
+from bridge.outcomes import OutcomeCode
 from bridge.phone import PhoneNumber
 from bridge.redact import Redactor
 from bridge.settings import BridgeSettings
@@ -201,7 +201,7 @@ class EnrollmentSession:
             except BridgeError as exc:
                 if self.closed and self.last_error and self.last_error.code == "browser_crashed":
                     raise BrowserCrashedError(
-                        ERROR_MESSAGES["browser_crashed"], enrollment_id=self.id
+                        OutcomeCode.BROWSER_CRASHED.message, enrollment_id=self.id
                     ) from exc
                 if self.closed:
                     # Cancelled or expired while the step ran: the close, not the browser, ended it.
@@ -209,7 +209,8 @@ class EnrollmentSession:
                         f"the enrollment was {self.state.value} during the {name} step",
                         enrollment_id=self.id,
                     ) from exc
-                await self._record(name, started_at, t0, Outcome.error(exc.code, None))
+                code = OutcomeCode.parse(exc.code) or OutcomeCode.WIDGET_ERROR
+                await self._record(name, started_at, t0, Outcome.error(code, None))
                 if isinstance(exc, BrowserCrashedError) or name == "start":
                     await self._finish(S.FAILED)  # no widget to go on with
                 exc.enrollment_id = self.id
@@ -242,7 +243,7 @@ class EnrollmentSession:
     async def _apply(self, name: m.StepName, started_at: datetime, t0: float, out: Outcome) -> None:
         await self._record(name, started_at, t0, out)
         if out.error_code == "widget_timeout":
-            raise WidgetTimeoutError(ERROR_MESSAGES["widget_timeout"], enrollment_id=self.id)
+            raise WidgetTimeoutError(OutcomeCode.WIDGET_TIMEOUT.message, enrollment_id=self.id)
         if out.error_code == "widget_unrecognized":
             path = await self._save_unrecognized()
             await self._finish(S.FAILED)
@@ -252,7 +253,7 @@ class EnrollmentSession:
                 else f" (see GET /v1/enrollments/{self.id}/screenshot)"
             )
             raise WidgetUnrecognizedError(
-                ERROR_MESSAGES["widget_unrecognized"] + where, enrollment_id=self.id
+                OutcomeCode.WIDGET_UNRECOGNIZED.message + where, enrollment_id=self.id
             )
         if out.kind == "terminal":
             await self._finish(S.FAILED)
@@ -290,7 +291,7 @@ class EnrollmentSession:
         if out.error_code:
             self.last_error = m.LastError(
                 code=out.error_code,
-                message=ERROR_MESSAGES.get(out.error_code, "The widget reported a problem."),
+                message=out.error_code.message,
                 widget_message=message,
             )
         else:
@@ -332,13 +333,13 @@ class EnrollmentSession:
         delete_all(self.artifacts)
 
     # --- lifecycle ---
-    async def close(self, state: m.EnrollmentState, error_code: str | None = None) -> None:
+    async def close(self, state: m.EnrollmentState, error_code: OutcomeCode | None = None) -> None:
         """Ends the enrollment from outside (cancel, expiry, browser crash) and frees its context."""
         if self.state.terminal:
             await self.release()
             return
         if error_code:
-            self.last_error = m.LastError(code=error_code, message=ERROR_MESSAGES[error_code])
+            self.last_error = m.LastError(code=error_code, message=error_code.message)
         await self._end(state)
 
     async def _end(self, state: m.EnrollmentState) -> None:

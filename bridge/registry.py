@@ -14,6 +14,7 @@ from bridge.enrollment import EnrollmentSession
 from bridge.errors import EnrollmentNotFoundError, SessionLimitError
 from bridge.inbox import OtpInbox
 from bridge.metrics import Metrics
+from bridge.outcomes import OutcomeCode
 from bridge.settings import BridgeSettings
 from bridge.tickets import TicketIssuer
 from bridge.urls import HostPolicy
@@ -135,7 +136,7 @@ class Registry:
         self.metrics.browser_restarts.inc()
         for session in list(self._sessions.values()):
             if not session.closed:
-                await session.close(m.EnrollmentState.FAILED, "browser_crashed")
+                await session.close(m.EnrollmentState.FAILED, OutcomeCode.BROWSER_CRASHED)
         with contextlib.suppress(Exception):
             await self.browser.start()
 

@@ -1,4 +1,5 @@
-"""What every widget driver offers, the outcome of one step, and small helpers over Playwright locators."""
+"""What every widget driver offers and small helpers over Playwright locators (``Outcome`` lives in
+bridge.outcomes and is re-exported here for the drivers)."""
 
 from __future__ import annotations
 
@@ -7,33 +8,17 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Locator, Page
 
 from bridge.capture import CallRecorder
 from bridge.models import Channel, Flavour
+from bridge.outcomes import Outcome as Outcome  # re-exported: the drivers import it from here
+from bridge.outcomes import OutcomeCodeName
 from bridge.phone import PhoneNumber
-from bridge.widgets.texts import ERROR_TEXTS, TERMINAL_CODES, classify_text, find_recovery_code
-
-OutcomeKind = Literal["ok", "rejected", "terminal"]
-
-
-@dataclass
-class Outcome:
-    """How the widget answered one step. ``rejected`` keeps the state; ``terminal`` ends the enrollment."""
-
-    kind: OutcomeKind
-    error_code: str | None = None
-    widget_message: str | None = None
-    recovery_code: str | None = None
-    # True when a code was accepted but the flow ended without a recovery screen (not a first factor).
-    no_recovery_screen: bool = False
-
-    @classmethod
-    def error(cls, code: str, message: str | None) -> Outcome:
-        return cls("terminal" if code in TERMINAL_CODES else "rejected", code, message)
+from bridge.widgets.texts import ERROR_TEXTS, classify_text, find_recovery_code
 
 
 class Stopwatch:
@@ -197,7 +182,7 @@ async def alert_text(page: Page) -> str | None:
     return (await read_page(page)).alert
 
 
-def classify_page(read: PageRead) -> tuple[str | None, str | None]:
+def classify_page(read: PageRead) -> tuple[OutcomeCodeName | None, str | None]:
     """The error a page shows, as (bridge code, widget text); (None, None) when there is none.
 
     An ARIA alert is read first; otherwise the page text is searched for a documented error text, which
@@ -215,7 +200,7 @@ def classify_page(read: PageRead) -> tuple[str | None, str | None]:
     return None, None
 
 
-async def error_message(page: Page) -> tuple[str | None, str | None]:
+async def error_message(page: Page) -> tuple[OutcomeCodeName | None, str | None]:
     return classify_page(await read_page(page))
 
 

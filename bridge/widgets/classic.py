@@ -14,6 +14,7 @@ from typing import Any
 from playwright.async_api import Locator
 
 from bridge.models import Channel, Flavour
+from bridge.outcomes import OutcomeCodeName
 from bridge.phone import PhoneNumber
 from bridge.widgets import texts as t
 from bridge.widgets.base import (
@@ -195,7 +196,7 @@ class ClassicWidget(WidgetBase):
     async def _alert_text(self) -> str | None:
         return await alert_text(self.page)
 
-    def _api_failure(self, endpoint: str) -> str | None:
+    def _api_failure(self, endpoint: str) -> OutcomeCodeName | None:
         body = self.recorder.raw_responses.get(endpoint)
         if not isinstance(body, dict):
             return None
@@ -230,7 +231,7 @@ class ClassicWidget(WidgetBase):
         code = self._api_failure(endpoint) or "upstream_error"
         return await self._with_message(code)
 
-    async def _with_message(self, code: str) -> Outcome:
+    async def _with_message(self, code: OutcomeCodeName) -> Outcome:
         """The outcome for ``code``, with the widget's own text once it shows it (briefly waited for)."""
         # An ARIA alert, or any documented error text wherever the widget puts it.
         candidates = [alert_locator(self.page), self.page.get_by_text(t.ANY_ERROR_TEXT)]
@@ -249,7 +250,7 @@ class ClassicWidget(WidgetBase):
         account = (self.recorder.raw_responses.get("start-flow") or {}).get("device_account") or {}
         recovery = account.get("recovery_code") or await recovery_code_on_page(self.page)
         if await visible(self._congrats()):
-            return Outcome("ok", recovery_code=recovery, no_recovery_screen=True)
+            return Outcome("ok", recovery_code=recovery)
         await observe(self)
         await box.check()
         # Playwright's click waits for the button to become enabled once the box is ticked. A widget

@@ -10,6 +10,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bridge.outcomes import TERMINAL_CODES as TERMINAL_CODES  # kept importable from here
+from bridge.outcomes import OutcomeCodeName
+
 # --- Classic widget (languageDictionary defaults) ---
 CLASSIC_PHONE_PLACEHOLDER = "Your phone number"
 CLASSIC_PHONE_LABEL = "A code will be sent to this number"
@@ -55,7 +58,7 @@ RECOVERY_CODE_GROUPED = re.compile(r"\b((?:[A-Z0-9]{4}[ -]){5}[A-Z0-9]{4})\b")
 @dataclass(frozen=True)
 class ErrorText:
     pattern: re.Pattern[str]
-    code: str
+    code: OutcomeCodeName
     terminal: bool = False
 
 
@@ -101,7 +104,7 @@ ERROR_TEXTS: tuple[ErrorText, ...] = (
 ANY_ERROR_TEXT = re.compile("|".join(f"(?:{e.pattern.pattern})" for e in ERROR_TEXTS), re.IGNORECASE)
 
 # Guardian API errorCode -> the bridge's error code (Classic widget; read from captured responses).
-API_ERROR_CODES = {
+API_ERROR_CODES: dict[str, OutcomeCodeName] = {
     "invalid_phone_number": "invalid_phone_number",
     "too_many_sms": "too_many_sms",
     "too_many_sms_per_tenant": "too_many_sms",
@@ -116,15 +119,6 @@ API_ERROR_CODES = {
     "enrollment_transaction_not_found": "transaction_expired",
     "invalid_token": "ticket_invalid",
 }
-TERMINAL_CODES = {
-    "widget_failed",
-    "ticket_invalid",
-    "ticket_used",
-    "ticket_expired",
-    "already_enrolled",
-    "too_many_attempts",
-    "transaction_expired",
-}
 
 
 def classify_text(text: str | None) -> ErrorText | None:
@@ -136,7 +130,7 @@ def classify_text(text: str | None) -> ErrorText | None:
     return None
 
 
-def classify_api_error(error_code: str | None, message: str | None) -> str | None:
+def classify_api_error(error_code: str | None, message: str | None) -> OutcomeCodeName | None:
     """Maps a Guardian API error to the bridge's code; ticket errors are refined by their message."""
     if not error_code:
         return None

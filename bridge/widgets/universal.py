@@ -17,6 +17,7 @@ from playwright.async_api import Frame, Locator, Page
 
 from bridge.capture import CallRecorder
 from bridge.models import Channel, Flavour
+from bridge.outcomes import OutcomeCodeName
 from bridge.phone import PhoneNumber
 from bridge.widgets import texts as t
 from bridge.widgets.base import (
@@ -37,7 +38,7 @@ from bridge.widgets.base import (
 # How long a redeem page gets to submit itself before the bridge presses its Continue button.
 REDEEM_WAIT_S = 1.5
 
-RESULT_TEXTS: tuple[tuple[re.Pattern[str], str | None], ...] = (
+RESULT_TEXTS: tuple[tuple[re.Pattern[str], OutcomeCodeName | None], ...] = (
     (re.compile(r"all set|successfully added", re.IGNORECASE), None),
     *((e.pattern, e.code) for e in t.ERROR_TEXTS if e.terminal),
 )
@@ -178,9 +179,7 @@ class UniversalWidget(WidgetBase):
         if screen == "recovery":
             return await self._acknowledge_recovery()
         if screen == "result":
-            result = await self._result()
-            result.no_recovery_screen = result.kind == "ok"
-            return result
+            return await self._result()
         return await self._unexpected(screen)
 
     async def resend(self) -> Outcome:
