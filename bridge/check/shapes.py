@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-# Id prefixes the Guardian API and the bridge use (reference: shared/reference/guardian-protocol.md); each
+# Id prefixes the Guardian API and the bridge use (docs/protocol.md#conventions); each
 # becomes a named placeholder so a report can say which id sits where.
 _PREFIXED_IDS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"^dev_[\w-]+$"), "{device_account_id}"),
