@@ -1,0 +1,46 @@
+"""What both protocol drivers share: the HTTP client, the serialisable state, clocks and snapshots."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bridge.artifacts import write_private
+from bridge.errors import UpstreamError, WidgetTimeoutError
+from bridge.models import Flavour
+from bridge.outcomes import Outcome
+from bridge.protocol.http import ProtocolHttp
+from bridge.protocol.state import ProtocolState
+from bridge.widgets.base import ScreenObserver, Stopwatch
+
+
+class ProtocolDriver:
+    """Base of the protocol engine's ``WidgetDriver`` implementations."""
+
+    flavour: Flavour
+
+    def __init__(self, http: ProtocolHttp, state: ProtocolState, artifacts_dir: Path | None = None) -> None:
+        self.http = http
+        self.state = state
+        self.clock: Stopwatch = http.clock
+        self.observer: ScreenObserver | None = None
+        self.artifacts_dir = artifacts_dir
+        self.artifact_prefix = "protocol"
+        self.saved: list[Path] = []  # files written for this enrollment, deleted with it
+        # Redacted text of the last page the driver could not place, for the API and the artifacts.
+        self.snapshot: str | None = None
+
+    def upstream_outcome(self, exc: UpstreamError | WidgetTimeoutError) -> Outcome:
+        """An HTTP failure as the step's outcome (Classic keeps its state; Universal Login overrides)."""
+        if isinstance(exc, WidgetTimeoutError):
+            return Outcome.error("widget_timeout", None)
+        return Outcome.error("upstream_error", None)
+
+    def keep_snapshot(self, text: str, suffix: str = "html") -> None:
+        """Keeps a redacted copy of what could not be recognised; on disk only where asked to."""
+        self.snapshot = self.http.redactor.text(text)
+        if self.artifacts_dir is not None:
+            name = f"{self.artifact_prefix}-unrecognized.{suffix}"
+            self.saved.append(write_private(self.artifacts_dir, name, self.snapshot.encode()))
+
+    async def close(self) -> None:
+        await self.http.aclose()
