@@ -50,6 +50,10 @@ class BridgeSettings(BaseSettings):
     )
     headless: bool = Field(default=True, description="Run Chromium headless (false only for debugging).")
     metrics_public: bool = Field(default=False, description="Serve /metrics without a bearer token.")
+    console: bool = Field(
+        default=False,
+        description="Serve the operator console at /console (a page; the API token is typed in it).",
+    )
     create_rate_per_minute: int = Field(
         default=120, ge=1, description="Enrollments one API token may start per minute."
     )

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from bridge import __version__
 from bridge.api import errors
 from bridge.api.middleware import BodyLimit
-from bridge.api.routes import checks, enrollments, health, inbox
+from bridge.api.routes import checks, console, enrollments, health, inbox
 from bridge.browser import BrowserManager
 from bridge.errors import BridgeError
 from bridge.ratelimit import RateLimiter
@@ -56,4 +56,6 @@ def create_app(settings: BridgeSettings | None = None) -> FastAPI:
     app.include_router(enrollments.router)
     app.include_router(inbox.router)
     app.include_router(checks.router)
+    if settings.console:
+        app.include_router(console.router)
     return app

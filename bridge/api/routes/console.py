@@ -1,0 +1,76 @@
+"""``/console``: the operator console's page and its static files, behind a strict Content-Security-Policy.
+
+The page holds no secret and needs none to load: the person types an API token, and the page's script
+calls the same ``/v1`` API with it, so the console sees exactly what that token may see.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Response
+from fastapi.responses import JSONResponse
+
+from bridge.api.schemas import CreateEnrollment
+from bridge.console import ASSETS, read_asset
+
+# Same-origin scripts, styles, API calls and images (screenshots arrive as blob: URLs made from fetch
+# responses); nothing inline, nothing from elsewhere, no framing, no plugins, no form posts elsewhere.
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' blob:",
+        "connect-src 'self'",
+        "base-uri 'none'",
+        "form-action 'none'",
+        "frame-ancestors 'none'",
+    ]
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
+}
+
+router = APIRouter(prefix="/console", include_in_schema=False)
+
+
+def _asset(name: str) -> Response:
+    headers = {**SECURITY_HEADERS, "Cache-Control": "no-cache"}
+    return Response(read_asset(name), media_type=ASSETS[name], headers=headers)
+
+
+@router.get("")
+async def page() -> Response:
+    return _asset("console.html")
+
+
+@router.get("/console.js")
+async def script() -> Response:
+    return _asset("console.js")
+
+
+@router.get("/console.css")
+async def style() -> Response:
+    return _asset("console.css")
+
+
+def engines() -> list[str]:
+    """The engines a start may ask for, read from the request schema (none before it has the field)."""
+    field: dict[str, Any] = CreateEnrollment.model_json_schema().get("properties", {}).get("engine", {})
+    choices = field.get("enum") or [
+        option.get("const") for option in field.get("anyOf", []) if option.get("const") is not None
+    ]
+    return [str(choice) for choice in choices]
+
+
+@router.get("/features.json")
+async def features() -> JSONResponse:
+    """What the page may offer beyond the basics: today the engine choice, once the API has one."""
+    return JSONResponse({"engines": engines()}, headers={**SECURITY_HEADERS, "Cache-Control": "no-cache"})

@@ -1,0 +1,64 @@
+"""``guardian-bridge demo --console``: the embedded fake tenant and a bridge with its console, kept running
+for a person to enroll by hand until Ctrl-C."""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from collections.abc import Callable
+from contextlib import ExitStack
+
+# The fake tenant's documented test credentials, not secrets.
+FAKE_CLIENT_ID = "fake-client"
+FAKE_CLIENT_SECRET = "fake-secret"  # noqa: S105
+
+
+def run_console_demo(
+    port: int | None = None,
+    say: Callable[[str], None] = print,
+    stop: threading.Event | None = None,
+) -> int:
+    """Starts both servers, says where the console is and which token to type, and waits for Ctrl-C (or
+    ``stop``); returns the exit code."""
+    # Imported here: only this command hosts the fake tenant and a bridge server.
+    from bridge.cli.host import quiet_server_logs, settings_from_env, start_in_process
+    from bridge.serving import ServerThread, free_port
+    from guardian_bridge_fake.app import create_app as create_fake
+    from guardian_bridge_fake.harness import FakeTenantClient
+
+    token = secrets.token_urlsafe(24)
+    fake_port = free_port()
+    fake_url = f"http://127.0.0.1:{fake_port}"
+    settings = settings_from_env(
+        api_tokens=[token],
+        allowed_hosts=["127.0.0.1"],
+        console=True,
+        auth0_domain=fake_url,
+        auth0_client_id=FAKE_CLIENT_ID,
+        auth0_client_secret=FAKE_CLIENT_SECRET,
+    )
+    quiet_server_logs()
+    stop = stop or threading.Event()
+    with ExitStack() as stack:
+        stack.enter_context(
+            ServerThread(
+                create_fake(client_id=FAKE_CLIENT_ID, client_secret=FAKE_CLIENT_SECRET), port=fake_port
+            )
+        )
+        bridge = start_in_process(settings, port)
+        stack.callback(bridge.stop)
+        tenant = FakeTenantClient(fake_url, FAKE_CLIENT_ID, FAKE_CLIENT_SECRET)
+        stack.callback(tenant.close)
+        ticket = tenant.create_ticket()["ticket_url"]
+        say(f"console      {bridge.base_url}/console")
+        say(f"API token    {token}")
+        say("User ID      auth0|test-user-1 (… -2, -3: seeded users of the fake tenant)")
+        say(f"Ticket URL   {ticket}")
+        say(f"SMS outbox   {fake_url}/__test/sms (the codes the fake tenant 'sent')")
+        say("Any valid mobile number works, e.g. +14155550123. Ctrl-C stops both servers.")
+        try:
+            while not stop.wait(0.5):
+                pass
+        except KeyboardInterrupt:
+            say("stopping")
+    return 0
