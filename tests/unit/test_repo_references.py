@@ -15,7 +15,7 @@ SCANNED_DIRS = ("bridge/", "fixtures/", "tests/", "bench/", "docs/", "examples/"
 SCANNED_FILES = ("README.md", "CHANGELOG.md", "Dockerfile", "pyproject.toml")
 # Built from parts so this file does not match itself.
 OUTSIDE = re.compile("|".join([r"shared" + "/reference", r"\.\./" + "shared", r"/work" + "/shared"]))
-# "reference section 4.3" and the like: a section number of a document the repository does not hold.
+# A bare section number ("reference", then "section" and a number) of a document the repository does not hold.
 SECTION_NUMBER = re.compile(r"\breference (?:sections?\s+)?\d+(?:\.\d+)*", re.IGNORECASE)
 PROTOCOL_LINK = re.compile(r"docs/protocol\.md#([a-z0-9-]+)")
 
