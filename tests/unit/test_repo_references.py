@@ -13,6 +13,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 SCANNED_DIRS = ("bridge/", "fixtures/", "tests/", "bench/", "docs/", "examples/", "scripts/")
 SCANNED_FILES = ("README.md", "CHANGELOG.md", "Dockerfile", "pyproject.toml")
+LS_FILES = ("git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--")
 # Built from parts so this file does not match itself.
 OUTSIDE = re.compile("|".join([r"shared" + "/reference", r"\.\./" + "shared", r"/work" + "/shared"]))
 # A bare section number ("reference", then "section" and a number) of a document the repository does not hold.
@@ -21,8 +22,9 @@ PROTOCOL_LINK = re.compile(r"docs/protocol\.md#([a-z0-9-]+)")
 
 
 def _tracked_texts() -> dict[str, str]:
+    """Committed files and new ones .gitignore keeps, so a new module is checked before its commit."""
     listed = subprocess.run(
-        ["git", "ls-files", "-z", "--", *SCANNED_DIRS, *SCANNED_FILES],
+        [*LS_FILES, *SCANNED_DIRS, *SCANNED_FILES],
         cwd=ROOT,
         capture_output=True,
         check=True,
