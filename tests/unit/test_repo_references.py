@@ -22,7 +22,7 @@ PROTOCOL_LINK = re.compile(r"docs/protocol\.md#([a-z0-9-]+)")
 
 
 def _tracked_texts() -> dict[str, str]:
-    """Committed files and new ones .gitignore keeps, so a new module is checked before its commit."""
+    """Committed files and new ones .gitignore does not exclude: a new module is checked before its commit."""
     listed = subprocess.run(
         [*LS_FILES, *SCANNED_DIRS, *SCANNED_FILES],
         cwd=ROOT,
