@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from bridge.call_log import CallLog
 from bridge.errors import BridgeError
 from bridge.models import Flavour
-from bridge.call_log import CallLog
 from bridge.protocol.classic import service_url_for, ticket_of
 from bridge.protocol.http import ProtocolHttp
 from bridge.protocol.open import fetch_ticket_page, ticket_scope

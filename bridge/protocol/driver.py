@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from pathlib import Path
 
 from bridge.artifacts import write_private
 from bridge.errors import UpstreamError, WidgetTimeoutError
-from bridge.models import Flavour
+from bridge.models import Channel, Flavour
 from bridge.outcomes import Outcome
+from bridge.phone import PhoneNumber
 from bridge.protocol.http import ProtocolHttp
 from bridge.protocol.state import ProtocolState
 from bridge.widgets.base import ScreenObserver, Stopwatch
 
 
-class ProtocolDriver:
+class ProtocolDriver(ABC):
     """Base of the protocol engine's ``WidgetDriver`` implementations."""
 
     flavour: Flavour
@@ -44,3 +46,19 @@ class ProtocolDriver:
 
     async def close(self) -> None:
         await self.http.aclose()
+
+    # --- the WidgetDriver steps, one implementation per flavour ---
+    @abstractmethod
+    async def ready(self) -> Outcome: ...
+
+    @abstractmethod
+    async def submit_phone(self, phone: PhoneNumber, channel: Channel) -> Outcome: ...
+
+    @abstractmethod
+    async def submit_code(self, code: str) -> Outcome: ...
+
+    @abstractmethod
+    async def resend(self) -> Outcome: ...
+
+    @abstractmethod
+    async def screen_name(self) -> str: ...

@@ -11,9 +11,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from bridge.call_log import CallLog
 from bridge.errors import UpstreamError
 from bridge.models import Flavour
-from bridge.call_log import CallLog
 from bridge.protocol.classic import ClassicProtocolDriver, page_config, service_url_for, ticket_of
 from bridge.protocol.driver import ProtocolDriver
 from bridge.protocol.http import CallSink, ProtocolHttp, Scope, origin_of

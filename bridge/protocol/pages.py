@@ -47,6 +47,8 @@ RESULT_STATUS: dict[str, OutcomeCode | None] = {
     "already-enrolled": OutcomeCode.ALREADY_ENROLLED,
     "failure": OutcomeCode.WIDGET_FAILED,
 }
+# Screens that submit themselves by script before the enrollment screens (ACUL documents this one).
+INTERSTITIALS = frozenset({"mfa-detect-browser-capabilities"})
 _CONTEXT = re.compile(r"universal_login_context\s*=\s*(\{.*\})\s*;?\s*$", re.DOTALL)
 _SELF_SUBMIT = re.compile(r"\.submit\(\s*\)|requestSubmit\(")
 _UNSHOWN = ["script", "style", "noscript", "template", "head"]
@@ -80,6 +82,8 @@ class Page:
         for key in (self.screen_key, self.route):
             if key and key in ul.ROUTES:
                 return ul.ROUTES[key]
+            if key in INTERSTITIALS:
+                return "interstitial"
         by_form = self._screen_by_form()
         if by_form is not None:
             return by_form
@@ -102,7 +106,7 @@ class Page:
             return "phone"
         if any(b.value.startswith("selection-action::") for b in form.buttons()):
             return "country"
-        if not form.inputs() and form.buttons() and (self.self_submits or len(form.buttons()) == 1):
+        if not form.inputs() and (self.self_submits or len(form.buttons()) == 1):
             # Only hidden fields and one way on: a redeem page or a self-submitting interstitial.
             return "interstitial"
         return None
