@@ -15,12 +15,14 @@ from typing import Any
 
 import structlog
 
+from bridge.redact import RECOVERY_CODE
+
 _SCRUBS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"eyJ[\w-]{6,}\.[\w-]{6,}\.[\w-]*"), "[jwt]"),
     (re.compile(r"(?i)(bearer|ticket)\s+(id=)?\"?[\w.~+/=-]{6,}\"?"), r"\1 [redacted]"),
     (re.compile(r"gten_\w+"), "[ticket]"),
     (re.compile(r"(?<![\w])\+\d{7,15}"), "[phone]"),
-    (re.compile(r"\b[A-Z0-9]{24}\b"), "[recovery-code]"),
+    (RECOVERY_CODE, "[recovery-code]"),
     (re.compile(r"(?i)(code|otp)([\"':= ]+)\d{4,10}"), r"\1\2[code]"),
 )
 

@@ -41,6 +41,9 @@ _SECRET_SUFFIXES = ("_token", "_secret", "_code_value")
 _PHONE_KEYS = {"phone", "phone_number", "phonenumber", "recipient", "number"}
 _SECRET_HEADERS = {"cookie", "set-cookie", "x-signature"}
 _JWT = re.compile(r"eyJ[\w-]{6,}\.[\w-]{6,}\.[\w-]*")
+# A recovery code: 24 capital letters and digits (auth0-guardian.js RECOVERY_CODE_LENGTH), which a page may
+# show in six groups of four separated by spaces or hyphens. The one pattern for it in the bridge.
+RECOVERY_CODE = re.compile(r"\b(?:[A-Z0-9]{24}|(?:[A-Z0-9]{4}[ -]){5}[A-Z0-9]{4})\b")
 
 
 def is_secret_key(key: str) -> bool:

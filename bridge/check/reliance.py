@@ -1,65 +1,84 @@
 """What the bridge relies on in the widget's texts: which locator in ``bridge/widgets`` reads which text.
 
 ``diff.py`` asks ``locator_breaks`` whether a changed or removed text is one a locator found and would no
-longer find; the matchers are built from the very patterns and strings the page objects use
-(``bridge/widgets/texts.py``), so the check's idea of "relied on" cannot drift from the bridge's own.
+longer find. The matchers are derived from the very tables the page objects build their locators from
+(``classic_table.CLASSIC``, ``universal_table.UNIVERSAL``), so the check's idea of "relied on" cannot
+drift from the bridge's own.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 
-from bridge.widgets import texts as t
-from bridge.widgets.universal import RESULT_TEXTS
-
-# Screen names the bridge's page objects give (``screen_name()``); anything else is an unknown screen.
-KNOWN_SCREENS = {*t.UL_ROUTES.values(), "congrats", "error"}
+from bridge.widgets.classic_table import CLASSIC, ClassicTable
+from bridge.widgets.controls import Control, Label, Match, Placeholder, Role, Text
+from bridge.widgets.universal_table import UNIVERSAL, UniversalTable
 
 Matcher = Callable[[str], bool]
 
+# The kind of screen text (as a contract records it) that a role's accessible name comes from: buttons
+# and links are named by their own text, form controls by their label. A role not listed reads no text.
+ROLE_TEXT_KINDS = {
+    "button": "buttons",
+    "link": "links",
+    "textbox": "labels",
+    "checkbox": "labels",
+    "radio": "labels",
+    "combobox": "labels",
+}
 
-def _contains(text: str) -> Matcher:
-    # Playwright's get_by_placeholder / get_by_label with a string: a case-insensitive substring match.
-    return lambda value: text.lower() in value.lower()
+TABLES: dict[str, ClassicTable | UniversalTable] = {"classic": CLASSIC, "universal": UNIVERSAL}
+
+# Screen names the bridge's page objects give (``screen_name()``); anything else is an unknown screen.
+KNOWN_SCREENS = {name for table in TABLES.values() for name in table.screen_names()}
 
 
-def _regex(pattern: re.Pattern[str]) -> Matcher:
-    return lambda value: bool(pattern.search(value))
+def control_texts(control: Control) -> Iterator[tuple[str, Match]]:
+    """(kind of screen text, what is looked for) for each way of finding ``control`` that reads a text."""
+    for way in control.ways:
+        if isinstance(way, Placeholder):
+            yield "placeholders", way.text
+        elif isinstance(way, Label):
+            yield "labels", way.text
+        elif isinstance(way, Role) and way.name is not None and way.role in ROLE_TEXT_KINDS:
+            yield ROLE_TEXT_KINDS[way.role], way.name
+        elif isinstance(way, Text):
+            yield "texts", way.pattern
 
 
-_ERRORS = [_regex(e.pattern) for e in t.ERROR_TEXTS]
-# Which locators of each page object read each kind of screen text (see widgets/classic.py, universal.py).
+def table_texts(table: ClassicTable | UniversalTable) -> Iterator[tuple[str, Match]]:
+    """Every screen text a flavour's page object reads: its controls', then its error and result texts
+    (searched in the page text, one pattern per outcome)."""
+    for control in table.controls().values():
+        yield from control_texts(control)
+    for entry in table.errors:
+        yield "texts", entry.pattern
+    if isinstance(table, UniversalTable):
+        for pattern, _ in table.results:
+            yield "texts", pattern
+
+
+def _matcher(match: Match) -> Matcher:
+    if isinstance(match, re.Pattern):
+        pattern = match
+        return lambda value: bool(pattern.search(value))
+    # Playwright's get_by_placeholder / get_by_label / role names with a string: a case-insensitive
+    # substring match.
+    text = match.lower()
+    return lambda value: text in value.lower()
+
+
+def _by_kind(texts: Iterable[tuple[str, Match]]) -> dict[str, list[Matcher]]:
+    kinds: dict[str, list[Matcher]] = {}
+    for kind, match in texts:
+        kinds.setdefault(kind, []).append(_matcher(match))
+    return kinds
+
+
+# Which locators of each page object read each kind of screen text.
 LOCATORS: dict[str, dict[str, list[Matcher]]] = {
-    "classic": {
-        "buttons": [_regex(t.SUBMIT), _regex(t.CLASSIC_RESEND), _regex(t.CLASSIC_SMS_CHOICE)],
-        "links": [_regex(t.CLASSIC_RESEND), _regex(t.CLASSIC_SMS_CHOICE)],
-        "placeholders": [_contains(t.CLASSIC_PHONE_PLACEHOLDER), _contains(t.CLASSIC_CODE_PLACEHOLDER)],
-        "labels": [
-            _contains(t.CLASSIC_PHONE_LABEL),
-            _contains(t.CLASSIC_CODE_PLACEHOLDER),
-            _contains(t.CLASSIC_RECOVERY_CONFIRMATION),
-            _regex(t.GENERIC_INPUT_LABEL),
-        ],
-        "texts": [_regex(t.CLASSIC_CONGRATS), *_ERRORS],
-    },
-    "universal": {
-        "buttons": [
-            _regex(t.SUBMIT),
-            _regex(t.UL_RESEND),
-            _regex(t.UL_SMS_FACTOR),
-            _regex(t.UL_COUNTRY_PICKER),
-        ],
-        "links": [_regex(t.UL_RESEND)],
-        "placeholders": [_contains(t.UL_PHONE_PLACEHOLDER), _contains(t.UL_CODE_PLACEHOLDER)],
-        "labels": [
-            _contains(t.UL_PHONE_PLACEHOLDER),
-            _contains(t.UL_CODE_PLACEHOLDER),
-            _contains(t.UL_RECOVERY_CHECKBOX),
-            _regex(t.GENERIC_INPUT_LABEL),
-        ],
-        "texts": [*(_regex(p) for p, _ in RESULT_TEXTS), *_ERRORS],
-    },
+    flavour: _by_kind(table_texts(table)) for flavour, table in TABLES.items()
 }
 # Page text is searched wherever it sits, so headings and alerts count as texts.
 _SAME_AS = {"headings": "texts", "alerts": "texts"}

@@ -16,7 +16,7 @@ from playwright.async_api import Locator, Page
 from bridge.capture import CallRecorder
 from bridge.models import Channel, Flavour
 from bridge.outcomes import Outcome as Outcome  # re-exported: the drivers import it from here
-from bridge.outcomes import OutcomeCodeName
+from bridge.outcomes import OutcomeCode
 from bridge.phone import PhoneNumber
 from bridge.widgets.texts import ERROR_TEXTS, classify_text, find_recovery_code
 
@@ -52,12 +52,6 @@ class WidgetBase:
         self.timeout_s = timeout_s
         self.clock = Stopwatch()
         self.observer: ScreenObserver | None = None
-
-    def _text_inputs(self, placeholder: str, *css: str) -> list[Locator]:
-        """An input the way a person finds it: by its placeholder or label text, then by a role or
-        attribute fallback from the documented markup."""
-        p = self.page
-        return [p.get_by_placeholder(placeholder), p.get_by_label(placeholder), *(p.locator(c) for c in css)]
 
 
 class WidgetDriver(Protocol):
@@ -182,7 +176,7 @@ async def alert_text(page: Page) -> str | None:
     return (await read_page(page)).alert
 
 
-def classify_page(read: PageRead) -> tuple[OutcomeCodeName | None, str | None]:
+def classify_page(read: PageRead) -> tuple[OutcomeCode | None, str | None]:
     """The error a page shows, as (bridge code, widget text); (None, None) when there is none.
 
     An ARIA alert is read first; otherwise the page text is searched for a documented error text, which
@@ -190,7 +184,7 @@ def classify_page(read: PageRead) -> tuple[OutcomeCodeName | None, str | None]:
     """
     if read.alert:
         entry = classify_text(read.alert)
-        return (entry.code if entry else "widget_error"), read.alert
+        return (entry.code if entry else OutcomeCode.WIDGET_ERROR), read.alert
     text = read.text
     for entry in ERROR_TEXTS:
         match = entry.pattern.search(text)
@@ -200,7 +194,7 @@ def classify_page(read: PageRead) -> tuple[OutcomeCodeName | None, str | None]:
     return None, None
 
 
-async def error_message(page: Page) -> tuple[OutcomeCodeName | None, str | None]:
+async def error_message(page: Page) -> tuple[OutcomeCode | None, str | None]:
     return classify_page(await read_page(page))
 
 

@@ -2,11 +2,11 @@
 
 Outcomes come first from the widget's own Guardian API responses (captured by ``CallRecorder``), which are
 unambiguous (verify-otp 204 vs 401), and then from the screen, found by its documented texts and roles.
+Every control, text, API call and timing comes from ``classic_table.CLASSIC``.
 """
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -14,11 +14,10 @@ from typing import Any
 from playwright.async_api import Locator
 
 from bridge.models import Channel, Flavour
-from bridge.outcomes import OutcomeCodeName
+from bridge.outcomes import Outcome, OutcomeCode
 from bridge.phone import PhoneNumber
 from bridge.widgets import texts as t
 from bridge.widgets.base import (
-    Outcome,
     WidgetBase,
     alert_locator,
     alert_text,
@@ -29,9 +28,12 @@ from bridge.widgets.base import (
     visible,
     wait_first_visible,
 )
+from bridge.widgets.classic_table import CLASSIC, ERROR_SCREEN, ClassicTable
+from bridge.widgets.controls import Control
+from bridge.widgets.locate import locator, locators
 
-# How long after a submit with no API request an unchanged message counts as the widget's answer.
-CLIENT_CHECK_GRACE_S = 1.0
+# The options of a <select>, read in one round trip.
+_SELECT_OPTIONS = "s => Array.from(s.options || []).map(o => ({value: o.value, label: o.textContent}))"
 
 
 @dataclass(frozen=True)
@@ -46,71 +48,57 @@ class _Mark:
 
 class ClassicWidget(WidgetBase):
     flavour = Flavour.CLASSIC
+    table: ClassicTable = CLASSIC
 
-    # --- locators: the only place this flavour's elements are described ---
+    # --- locators: built from the table, the only place this flavour's elements are described ---
+    def _all(self, control: Control) -> list[Locator]:
+        return locators(self.page, control)
+
+    def _one(self, control: Control) -> Locator:
+        return locator(self.page, control)
+
     def _phone_inputs(self) -> list[Locator]:
-        return [
-            *self._text_inputs(t.CLASSIC_PHONE_PLACEHOLDER),
-            self.page.get_by_label(t.CLASSIC_PHONE_LABEL),
-            self.page.get_by_role("textbox", name=t.GENERIC_INPUT_LABEL),
-            self.page.locator("input[type=tel]"),
-        ]
+        return self._all(self.table.phone_input)
 
     def _code_inputs(self) -> list[Locator]:
-        return self._text_inputs(t.CLASSIC_CODE_PLACEHOLDER, "input[autocomplete=one-time-code]")
+        return self._all(self.table.code_input)
 
     def _recovery_checkbox(self) -> list[Locator]:
-        p = self.page
-        return [
-            p.get_by_label(t.CLASSIC_RECOVERY_CONFIRMATION),
-            p.get_by_role("checkbox", name=t.CLASSIC_RECOVERY_CONFIRMATION),
-        ]
+        return self._all(self.table.recovery_checkbox)
 
     def _congrats(self) -> Locator:
-        return self.page.get_by_text(t.CLASSIC_CONGRATS)
+        return self._one(self.table.congrats)
 
     def _sms_choice(self) -> list[Locator]:
-        p = self.page
-        return [
-            p.get_by_role("link", name=t.CLASSIC_SMS_CHOICE),
-            p.get_by_role("button", name=t.CLASSIC_SMS_CHOICE),
-        ]
+        return self._all(self.table.sms_choice)
 
     def _submit(self) -> Locator:
-        return self.page.get_by_role("button", name=t.SUBMIT).filter(visible=True)
+        return self._one(self.table.submit)
 
     async def screen_name(self) -> str:
-        checks: list[tuple[str, list[Locator]]] = [
-            ("congrats", [self._congrats()]),
-            ("recovery", self._recovery_checkbox()),
-            ("code", self._code_inputs()),
-            ("phone", self._phone_inputs()),
-            ("chooser", self._sms_choice()),
-        ]
-        for name, candidates in checks:
-            if await first_visible(candidates) is not None:
+        for name, control in self.table.screens:
+            if await first_visible(self._all(control)) is not None:
                 return name
         code, _ = await error_message(self.page)
-        return "error" if code else "unknown"
+        return ERROR_SCREEN if code else "unknown"
 
     # --- steps ---
     async def ready(self) -> Outcome:
         async with self.clock.waiting():
-            start = await self.recorder.wait_for("start-flow", 0, self.timeout_s)
+            start = await self.recorder.wait_for(self.table.api.start_flow, 0, self.timeout_s)
         if start is None:
-            return Outcome.error("widget_unrecognized", None)
-        failure = self._api_failure("start-flow")
+            return Outcome.error(OutcomeCode.WIDGET_UNRECOGNIZED, None)
+        failure = self._api_failure(self.table.api.start_flow)
         if start.status is not None and start.status >= 400:
-            return await self._with_message(failure or "ticket_invalid")
-        account = (self.recorder.raw_responses.get("start-flow") or {}).get("device_account") or {}
-        if account.get("status") not in (None, "confirmation_pending"):
-            return await self._with_message("already_enrolled")
+            return await self._with_message(failure or OutcomeCode.TICKET_INVALID)
+        if self._device_account().get("status") not in (None, self.table.api.pending_status):
+            return await self._with_message(OutcomeCode.ALREADY_ENROLLED)
         targets = [*self._phone_inputs(), *self._sms_choice()]
         async with self.clock.waiting():
             found = await wait_first_visible(self.page, targets, self.timeout_s)
         if found is None:
             code, message = await error_message(self.page)
-            return Outcome.error(code or "widget_unrecognized", message)
+            return Outcome.error(code or OutcomeCode.WIDGET_UNRECOGNIZED, message)
         if await first_visible(self._phone_inputs()) is None:
             await observe(self)
             choice = await first_visible(self._sms_choice())
@@ -118,32 +106,34 @@ class ClassicWidget(WidgetBase):
             await choice.click()
             async with self.clock.waiting():
                 if await wait_first_visible(self.page, self._phone_inputs(), self.timeout_s) is None:
-                    return Outcome.error("widget_unrecognized", None)
+                    return Outcome.error(OutcomeCode.WIDGET_UNRECOGNIZED, None)
         return Outcome("ok")
 
     async def submit_phone(self, phone: PhoneNumber, channel: Channel) -> Outcome:
         if channel != "sms":
-            return Outcome("rejected", "channel_unsupported", "The Classic widget enrolls by SMS only")
+            return Outcome(
+                "rejected", OutcomeCode.CHANNEL_UNSUPPORTED, "The Classic widget enrolls by SMS only"
+            )
         field = await first_visible(self._phone_inputs())
         if field is None:
-            return Outcome.error("widget_unrecognized", None)
+            return Outcome.error(OutcomeCode.WIDGET_UNRECOGNIZED, None)
         national = await self._choose_country(phone)
         await field.fill(national)
-        mark = await self._mark("sms-enroll")
+        mark = await self._mark(self.table.api.enroll)
         await self._press_submit(field)
         outcome = await self._await_call(mark)
         if outcome.kind != "ok":
             return outcome
         async with self.clock.waiting():
             found = await wait_first_visible(self.page, self._code_inputs(), self.timeout_s)
-        return Outcome("ok") if found else Outcome.error("widget_unrecognized", None)
+        return Outcome("ok") if found else Outcome.error(OutcomeCode.WIDGET_UNRECOGNIZED, None)
 
     async def submit_code(self, code: str) -> Outcome:
         field = await first_visible(self._code_inputs())
         if field is None:
-            return Outcome.error("widget_unrecognized", None)
+            return Outcome.error(OutcomeCode.WIDGET_UNRECOGNIZED, None)
         await field.fill(code)
-        mark = await self._mark("verify-otp")
+        mark = await self._mark(self.table.api.verify)
         await self._press_submit(field)
         outcome = await self._await_call(mark)
         if outcome.kind != "ok":
@@ -151,15 +141,10 @@ class ClassicWidget(WidgetBase):
         return await self._acknowledge_recovery()
 
     async def resend(self) -> Outcome:
-        link = await first_visible(
-            [
-                self.page.get_by_role("link", name=t.CLASSIC_RESEND),
-                self.page.get_by_role("button", name=t.CLASSIC_RESEND),
-            ]
-        )
+        link = await first_visible(self._all(self.table.resend))
         if link is None:
-            return Outcome.error("widget_unrecognized", None)
-        mark = await self._mark("sms-enroll")
+            return Outcome.error(OutcomeCode.WIDGET_UNRECOGNIZED, None)
+        mark = await self._mark(self.table.api.enroll)
         await link.click()
         return await self._await_call(mark)
 
@@ -169,17 +154,16 @@ class ClassicWidget(WidgetBase):
 
         With a selector the national number is typed; without one, the full international number.
         """
-        selector = self.page.get_by_role("combobox").filter(visible=True)
+        selector = self._one(self.table.country_select)
         if not await visible(selector):
             return phone.e164
-        options: list[dict[str, Any]] = await selector.first.evaluate(
-            "s => Array.from(s.options || []).map(o => ({value: o.value, label: o.textContent}))"
-        )
-        prefix = re.compile(rf"\+\s*{phone.country_code}(?!\d)")
+        options: list[dict[str, Any]] = await selector.first.evaluate(_SELECT_OPTIONS)
+        prefix = self.table.country.dial_pattern(phone.country_code)
         best = None
         for region in phone.regions:
+            named = self.table.country.region_pattern(region)
             best = best or next((o for o in options if str(o["value"]).upper() == region), None)
-            best = best or next((o for o in options if re.search(rf"\b{region}\b", str(o["label"]))), None)
+            best = best or next((o for o in options if named.search(str(o["label"]))), None)
         best = best or next((o for o in options if prefix.search(str(o["label"]))), None)
         if best is None:
             return phone.e164
@@ -196,7 +180,13 @@ class ClassicWidget(WidgetBase):
     async def _alert_text(self) -> str | None:
         return await alert_text(self.page)
 
-    def _api_failure(self, endpoint: str) -> OutcomeCodeName | None:
+    def _device_account(self) -> dict[str, Any]:
+        """The device account start-flow answered with (empty when none)."""
+        start = self.recorder.raw_responses.get(self.table.api.start_flow) or {}
+        account = start.get("device_account") if isinstance(start, dict) else None
+        return account if isinstance(account, dict) else {}
+
+    def _api_failure(self, endpoint: str) -> OutcomeCode | None:
         body = self.recorder.raw_responses.get(endpoint)
         if not isinstance(body, dict):
             return None
@@ -212,31 +202,32 @@ class ClassicWidget(WidgetBase):
         endpoint, clicked_at = mark.endpoint, time.monotonic()
         async with self.clock.waiting():
             while True:
-                call = await self.recorder.wait_for(endpoint, mark.seq, 0.1)
+                call = await self.recorder.wait_for(endpoint, mark.seq, self.table.timings.call_poll_s)
                 if call is not None:
                     break
                 alert = await self._alert_text()
                 # A new message, or the same one again once it is clear no request went out (the
                 # widget refused the input itself, e.g. a second code of the wrong length).
                 no_request = self.recorder.requested[endpoint] == mark.requests
-                quiet = no_request and time.monotonic() - clicked_at > CLIENT_CHECK_GRACE_S
+                grace = self.table.timings.client_check_grace_s
+                quiet = no_request and time.monotonic() - clicked_at > grace
                 if alert and (alert != mark.stale_alert or quiet):
                     entry = t.classify_text(alert)
-                    return Outcome.error(entry.code if entry else "widget_error", alert)
+                    return Outcome.error(entry.code if entry else OutcomeCode.WIDGET_ERROR, alert)
                 if time.monotonic() - clicked_at > self.timeout_s:
-                    return Outcome.error("widget_timeout", None)
+                    return Outcome.error(OutcomeCode.WIDGET_TIMEOUT, None)
         if call.status is not None and 200 <= call.status < 300:
             return Outcome("ok")
         # No errorCode: a bare 5xx or a request that never got an answer (the tenant is unreachable).
-        code = self._api_failure(endpoint) or "upstream_error"
+        code = self._api_failure(endpoint) or OutcomeCode.UPSTREAM_ERROR
         return await self._with_message(code)
 
-    async def _with_message(self, code: OutcomeCodeName) -> Outcome:
+    async def _with_message(self, code: OutcomeCode) -> Outcome:
         """The outcome for ``code``, with the widget's own text once it shows it (briefly waited for)."""
         # An ARIA alert, or any documented error text wherever the widget puts it.
-        candidates = [alert_locator(self.page), self.page.get_by_text(t.ANY_ERROR_TEXT)]
+        candidates = [alert_locator(self.page), self._one(self.table.error_text)]
         async with self.clock.waiting():
-            await wait_first_visible(self.page, candidates, 2.0)
+            await wait_first_visible(self.page, candidates, self.table.timings.message_wait_s)
         _, message = await error_message(self.page)
         return Outcome.error(code, message)
 
@@ -246,9 +237,8 @@ class ClassicWidget(WidgetBase):
                 self.page, [*self._recovery_checkbox(), self._congrats()], self.timeout_s
             )
         if box is None:
-            return Outcome.error("widget_unrecognized", None)
-        account = (self.recorder.raw_responses.get("start-flow") or {}).get("device_account") or {}
-        recovery = account.get("recovery_code") or await recovery_code_on_page(self.page)
+            return Outcome.error(OutcomeCode.WIDGET_UNRECOGNIZED, None)
+        recovery = self._device_account().get("recovery_code") or await recovery_code_on_page(self.page)
         if await visible(self._congrats()):
             return Outcome("ok", recovery_code=recovery)
         await observe(self)
@@ -257,11 +247,11 @@ class ClassicWidget(WidgetBase):
         # whose button has no recognisable text gets its one visible button pressed instead.
         button = self._submit()
         if not await visible(button):
-            button = self.page.get_by_role("button").filter(visible=True)
+            button = self._one(self.table.any_button)
         await button.first.click()
         async with self.clock.waiting():
             done = await wait_first_visible(self.page, [self._congrats()], self.timeout_s)
         if done is None:
             code, message = await error_message(self.page)
-            return Outcome.error(code or "widget_unrecognized", message)
+            return Outcome.error(code or OutcomeCode.WIDGET_UNRECOGNIZED, message)
         return Outcome("ok", recovery_code=recovery)

@@ -9,17 +9,13 @@ from urllib.parse import urlsplit
 from playwright.async_api import Page
 
 from bridge.capture import CallRecorder
-from bridge.widgets import texts as t
 from bridge.widgets.base import WidgetDriver, visible
 from bridge.widgets.classic import ClassicWidget
+from bridge.widgets.classic_table import CLASSIC
+from bridge.widgets.controls import DETECTION
+from bridge.widgets.locate import locator
 from bridge.widgets.universal import UniversalWidget
-
-# A Universal Login redeem page normally submits itself; a widget whose script did not run (or that waits
-# for a click, as the no-JavaScript text suggests) gets one click on its Continue button after this long.
-REDEEM_CLICK_AFTER_S = 1.5
-# Both signals are read locally (the recorder's request log and the page's URL), so polling often
-# costs no round trip to the browser and keeps detection close to the moment the signal appears.
-DETECT_POLL_S = 0.005
+from bridge.widgets.universal_table import UNIVERSAL
 
 
 async def open_widget(page: Page, recorder: CallRecorder, url: str, timeout_s: float) -> WidgetDriver | None:
@@ -28,18 +24,19 @@ async def open_widget(page: Page, recorder: CallRecorder, url: str, timeout_s: f
     Classic announces itself by calling the Guardian API's start-flow; Universal Login by landing on a
     ``/u/`` route after the ticket redemption redirect. Both are documented behaviour, not markup.
     """
+    start_flow, ul_prefix = CLASSIC.api.start_flow, UNIVERSAL.path_prefix
     await page.goto(url, wait_until="commit")
     t0 = time.monotonic()
     clicked = False
     while time.monotonic() - t0 < timeout_s:
-        if "start-flow" in recorder.requested:
+        if start_flow in recorder.requested:
             return ClassicWidget(page, recorder, timeout_s)
-        if urlsplit(page.url).path.startswith("/u/"):
+        if urlsplit(page.url).path.startswith(ul_prefix):
             return UniversalWidget(page, recorder, timeout_s)
-        if not clicked and time.monotonic() - t0 > REDEEM_CLICK_AFTER_S:
-            button = page.get_by_role("button", name=t.SUBMIT).filter(visible=True)
-            if await visible(button) and "start-flow" not in recorder.requested:
+        if not clicked and time.monotonic() - t0 > DETECTION.redeem_click_after_s:
+            button = locator(page, DETECTION.redeem_button)
+            if await visible(button) and start_flow not in recorder.requested:
                 clicked = True
                 await button.first.click(no_wait_after=True)
-        await asyncio.sleep(DETECT_POLL_S)
+        await asyncio.sleep(DETECTION.poll_s)
     return None

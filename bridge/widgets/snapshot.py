@@ -13,7 +13,7 @@ from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Page
 
 from bridge.models import ScreenField, ScreenSnapshot
-from bridge.redact import Redactor
+from bridge.redact import RECOVERY_CODE, Redactor
 
 _READ_SCREEN = """
 () => {
@@ -44,11 +44,10 @@ _READ_SCREEN = """
 
 # Phone numbers in any spacing, codes and recovery codes: personal data or secrets, never contract.
 _NUMBERISH = re.compile(r"\+?\d[\d\s().*+-]{4,}\d")
-_RECOVERY = re.compile(r"\b[A-Z0-9]{24}\b")
 
 
 def scrub(text: str) -> str:
-    return _NUMBERISH.sub("[number]", _RECOVERY.sub("[recovery-code]", text))
+    return _NUMBERISH.sub("[number]", RECOVERY_CODE.sub("[recovery-code]", text))
 
 
 async def read_screen(page: Page, name: str, redactor: Redactor) -> ScreenSnapshot:

@@ -2,13 +2,13 @@
 
 Each action is a form POST answered by a redirect to the next screen, so a step is "click, wait for the
 next document, read which screen it is". Screens are told apart by their documented routes; errors by
-their documented texts.
+their documented texts. Every route, field, control, text and timing comes from
+``universal_table.UNIVERSAL``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import re
 import time
 from urllib.parse import urlsplit
 
@@ -17,11 +17,10 @@ from playwright.async_api import Frame, Locator, Page
 
 from bridge.capture import CallRecorder
 from bridge.models import Channel, Flavour
-from bridge.outcomes import OutcomeCodeName
+from bridge.outcomes import Outcome, OutcomeCode
 from bridge.phone import PhoneNumber
 from bridge.widgets import texts as t
 from bridge.widgets.base import (
-    Outcome,
     PageRead,
     WidgetBase,
     alert_text,
@@ -34,51 +33,38 @@ from bridge.widgets.base import (
     recovery_code_on_page,
     visible,
 )
+from bridge.widgets.controls import Control
+from bridge.widgets.locate import locator, locators
+from bridge.widgets.universal_table import UNIVERSAL, UniversalTable
 
-# How long a redeem page gets to submit itself before the bridge presses its Continue button.
-REDEEM_WAIT_S = 1.5
-
-RESULT_TEXTS: tuple[tuple[re.Pattern[str], OutcomeCodeName | None], ...] = (
-    (re.compile(r"all set|successfully added", re.IGNORECASE), None),
-    *((e.pattern, e.code) for e in t.ERROR_TEXTS if e.terminal),
-)
+# Where Chromium lands when a navigation got no answer at all.
+_BROWSER_ERROR_PAGE = "chrome-error:"
 
 
 class UniversalWidget(WidgetBase):
     flavour = Flavour.UNIVERSAL
+    table: UniversalTable = UNIVERSAL
 
     def __init__(self, page: Page, recorder: CallRecorder, timeout_s: float) -> None:
         super().__init__(page, recorder, timeout_s)
         # What was read of the page right after the last submit; None once the page changes.
         self._read: PageRead | None = None
 
-    # --- locators: the only place this flavour's elements are described ---
+    # --- locators: built from the table, the only place this flavour's elements are described ---
+    def _all(self, control: Control) -> list[Locator]:
+        return locators(self.page, control)
+
     def _phone_inputs(self) -> list[Locator]:
-        return [
-            *self._text_inputs(t.UL_PHONE_PLACEHOLDER),
-            self.page.get_by_role("textbox", name=t.GENERIC_INPUT_LABEL),
-            self.page.locator("input[type=tel]"),
-            self.page.locator("input[name=phone]"),  # the documented form field
-        ]
+        return self._all(self.table.phone_input)
 
     def _code_inputs(self) -> list[Locator]:
-        return self._text_inputs(
-            t.UL_CODE_PLACEHOLDER, "input#code", "input[name=code]", "input[autocomplete=one-time-code]"
-        )
+        return self._all(self.table.code_input)
 
     def _recovery_checkbox(self) -> list[Locator]:
-        return [
-            self.page.get_by_label(t.UL_RECOVERY_CHECKBOX),
-            self.page.get_by_role("checkbox", name=t.UL_RECOVERY_CHECKBOX),
-            self.page.locator("input[type=checkbox][name=saved]"),  # the documented form field
-        ]
+        return self._all(self.table.recovery_checkbox)
 
     def _continue(self) -> list[Locator]:
-        return [
-            # The documented default action first: a CSS match costs far less than accessible names.
-            self.page.locator("button[name=action][value=default]").filter(visible=True),
-            self.page.get_by_role("button", name=t.SUBMIT).filter(visible=True),
-        ]
+        return self._all(self.table.continue_button)
 
     def _route(self) -> str:
         return urlsplit(self.page.url).path.rstrip("/").rsplit("/", 1)[-1]
@@ -86,26 +72,19 @@ class UniversalWidget(WidgetBase):
     async def screen_name(self) -> str:
         """The screen by its documented route; by what it shows when the route is not one we know or
         does not match its content (a widget that answers a POST with the next screen directly)."""
-        by_route = t.UL_ROUTES.get(self._route(), "unknown")
-        if by_route in ("chooser", "country", "result"):
+        by_route = self.table.routes.get(self._route(), "unknown")
+        if by_route in self.table.route_screens:
             return by_route
+        screens = self.table.screens
         if self._read is not None:  # the page was just read: tell its screen from its controls' texts
-            for name, text in (
-                ("recovery", t.UL_RECOVERY_CHECKBOX),
-                ("code", t.UL_CODE_PLACEHOLDER),
-                ("phone", t.UL_PHONE_PLACEHOLDER),
-            ):
-                if self._read.shows(text):
+            for name, control in screens:
+                if control.text is not None and self._read.shows(control.text):
                     return name
-        checks: list[tuple[str, list[Locator]]] = [
-            ("recovery", self._recovery_checkbox()),
-            ("code", self._code_inputs()),
-            ("phone", self._phone_inputs()),
-        ]
+        checks = list(screens)
         if by_route != "unknown":  # the route's own screen first: the common case costs one check
             checks.sort(key=lambda check: check[0] != by_route)
-        for name, candidates in checks:
-            if await first_visible(candidates) is not None:
+        for name, control in checks:
+            if await first_visible(self._all(control)) is not None:
                 return name
         return by_route
 
@@ -119,9 +98,9 @@ class UniversalWidget(WidgetBase):
             screen = await self._past_redeem()
         if screen == "chooser":
             await observe(self)
-            factor = await first_visible([self.page.get_by_role("button", name=t.UL_SMS_FACTOR)])
+            factor = await first_visible(self._all(self.table.sms_factor))
             if factor is None:
-                return Outcome.error("widget_unrecognized", None)
+                return Outcome.error(OutcomeCode.WIDGET_UNRECOGNIZED, None)
             await self._click_and_settle(factor)
             screen = await self.screen_name()
         if screen == "phone":
@@ -135,7 +114,7 @@ class UniversalWidget(WidgetBase):
                 await self.page.wait_for_url(
                     lambda url: urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1] != route,
                     wait_until="domcontentloaded",
-                    timeout=REDEEM_WAIT_S * 1000,
+                    timeout=self.table.timings.redeem_wait_s * 1000,
                 )
         except PlaywrightError:
             button = await first_visible(self._continue())
@@ -153,12 +132,15 @@ class UniversalWidget(WidgetBase):
             return outcome
         await field.fill(phone.national)  # a lazy locator: found again if the picker reloaded the page
         # Only the combined phone screen offers a channel; on the SMS screen there is nothing to pick.
-        if channel == "voice" or self._route() == "mfa-phone-enrollment":
-            radio = self.page.get_by_role("radio", name=t.UL_VOICE if channel == "voice" else t.UL_SMS)
+        if channel == "voice" or self._route() in self.table.channel_routes:
+            choice = self.table.voice_channel if channel == "voice" else self.table.sms_channel
+            radio = locator(self.page, choice)
             if await visible(radio):
                 await radio.first.check()
             elif channel == "voice":
-                return Outcome("rejected", "channel_unsupported", "This tenant offers no voice option")
+                return Outcome(
+                    "rejected", OutcomeCode.CHANNEL_UNSUPPORTED, "This tenant offers no voice option"
+                )
         outcome = await self._submit_form()
         if outcome is not None:
             return outcome
@@ -183,14 +165,9 @@ class UniversalWidget(WidgetBase):
         return await self._unexpected(screen)
 
     async def resend(self) -> Outcome:
-        button = await first_visible(
-            [
-                self.page.get_by_role("button", name=t.UL_RESEND),
-                self.page.get_by_role("link", name=t.UL_RESEND),
-            ]
-        )
+        button = await first_visible(self._all(self.table.resend))
         if button is None:
-            return Outcome.error("widget_unrecognized", None)
+            return Outcome.error(OutcomeCode.WIDGET_UNRECOGNIZED, None)
         outcome = await self._click_and_settle(button)
         if outcome is not None:
             return outcome
@@ -203,19 +180,20 @@ class UniversalWidget(WidgetBase):
     # --- helpers ---
     async def _choose_country(self, phone: PhoneNumber) -> Outcome | None:
         # The documented action value first, read in one round trip; the role fallback only when absent.
-        by_value = self.page.locator("button[value=pick-country-code]")
+        by_value, *by_role = self._all(self.table.country_picker)
         picker = by_value.first
         # count() and inner_text() run in the page's utility world, which locators use anyway; an
         # evaluation in the main world would cost that world's set-up on every new page.
         labels = [await picker.inner_text()] if await by_value.count() else []
         if not labels:
-            found = await first_visible([self.page.get_by_role("button", name=t.UL_COUNTRY_PICKER)])
+            found = await first_visible(by_role)
             if found is None:
                 return None  # no picker: the national number alone is what the screen wants
             picker, labels = found, [await found.inner_text()]
         label = labels[0].strip()
-        shown = re.search(rf"\+{phone.country_code}(?!\d)", label)
-        if shown and any(re.search(rf"\b{r}\b", label) for r in phone.regions):
+        country = self.table.country
+        shown = country.dial_pattern(phone.country_code).search(label)
+        if shown and any(country.region_pattern(r).search(label) for r in phone.regions):
             return None
         outcome = await self._click_and_settle(picker)
         if outcome is not None:
@@ -223,16 +201,12 @@ class UniversalWidget(WidgetBase):
         if await self.screen_name() != "country":
             return await self._unexpected(await self.screen_name())
         await observe(self)
-        cc = phone.country_code
         candidates: list[Locator] = []
         for region in phone.regions:
-            candidates.append(self.page.locator(f'button[value="selection-action::{region}{cc}"]'))
-            candidates.append(
-                self.page.get_by_role("button", name=re.compile(rf"\b{region}\b.*\+{cc}(?!\d)"))
-            )
+            candidates += self._all(self.table.country_row(region, phone.country_code))
         choice = await first_visible(candidates)
         if choice is None:
-            return Outcome("rejected", "invalid_phone_number", "The widget offers no such country")
+            return Outcome("rejected", OutcomeCode.INVALID_PHONE_NUMBER, "The widget offers no such country")
         outcome = await self._click_and_settle(choice)
         if outcome is not None:
             return outcome
@@ -244,7 +218,7 @@ class UniversalWidget(WidgetBase):
         """Presses Continue and waits for the answer; returns an outcome when the screen shows an error."""
         button = await first_visible(self._continue())
         if button is None:
-            return Outcome.error("widget_unrecognized", None)
+            return Outcome.error(OutcomeCode.WIDGET_UNRECOGNIZED, None)
         outcome = await self._click_and_settle(button)
         if outcome is not None:
             return outcome
@@ -272,21 +246,22 @@ class UniversalWidget(WidgetBase):
             async with self.clock.waiting():
                 while not navigated.done():
                     try:
-                        await asyncio.wait_for(asyncio.shield(navigated), 0.25)
+                        poll = self.table.timings.navigation_poll_s
+                        await asyncio.wait_for(asyncio.shield(navigated), poll)
                     except TimeoutError:
                         if await alert_text(self.page):
                             code, message = await error_message(self.page)
-                            return Outcome.error(code or "widget_error", message)
+                            return Outcome.error(code or OutcomeCode.WIDGET_ERROR, message)
                         if time.monotonic() > deadline:
-                            return Outcome.error("widget_timeout", None)
+                            return Outcome.error(OutcomeCode.WIDGET_TIMEOUT, None)
                 # Playwright clears the frame's load states before it reports the commit, so this
                 # waits for the new document's own DOMContentLoaded (an event, no polling).
                 await self.page.wait_for_load_state("domcontentloaded")
-            if self.page.url.startswith("chrome-error:"):
+            if self.page.url.startswith(_BROWSER_ERROR_PAGE):
                 # The form POST never got an answer: the widget's page is gone, and with it the flow.
-                return Outcome("terminal", "upstream_error", None)
+                return Outcome("terminal", OutcomeCode.UPSTREAM_ERROR, None)
         except PlaywrightError:
-            return Outcome.error("widget_timeout", None)
+            return Outcome.error(OutcomeCode.WIDGET_TIMEOUT, None)
         finally:
             self.page.remove_listener("framenavigated", on_nav)
         return None
@@ -297,7 +272,7 @@ class UniversalWidget(WidgetBase):
         recovery = known or await recovery_code_on_page(self.page)
         box = await first_visible(self._recovery_checkbox())
         if box is None:
-            return Outcome.error("widget_unrecognized", None)
+            return Outcome.error(OutcomeCode.WIDGET_UNRECOGNIZED, None)
         await observe(self)
         await box.check()
         outcome = await self._submit_form()
@@ -312,13 +287,13 @@ class UniversalWidget(WidgetBase):
     async def _result(self) -> Outcome:
         # The text read right after the last submit is this page's; no need to ask again.
         text = self._read.text if self._read is not None else await body_text(self.page)
-        for pattern, code in RESULT_TEXTS:
+        for pattern, code in self.table.results:
             if pattern.search(text):
                 if code is None:
                     return Outcome("ok")
                 line = next((ln.strip() for ln in text.splitlines() if pattern.search(ln)), None)
                 return Outcome("terminal", code, line)
-        return Outcome("terminal", "widget_failed", text.strip()[:200] or None)
+        return Outcome("terminal", OutcomeCode.WIDGET_FAILED, text.strip()[:200] or None)
 
     async def _unexpected(self, screen: str) -> Outcome:
         if screen == "result":
@@ -326,4 +301,4 @@ class UniversalWidget(WidgetBase):
         code, message = await error_message(self.page)
         if code:
             return Outcome.error(code, message)
-        return Outcome.error("widget_unrecognized", None)
+        return Outcome.error(OutcomeCode.WIDGET_UNRECOGNIZED, None)
