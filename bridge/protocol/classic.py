@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser
 
+from bridge.artifacts import Artifacts
 from bridge.errors import UpstreamError, WidgetTimeoutError
 from bridge.models import Channel, Flavour
 from bridge.outcomes import Outcome
@@ -122,9 +122,9 @@ class ClassicProtocolDriver(ProtocolDriver):
         state: ProtocolState,
         ticket: str | None,
         dictionary: dict[str, str] | None = None,
-        artifacts_dir: Path | None = None,
+        artifacts: Artifacts | None = None,
     ) -> None:
-        super().__init__(http, state, artifacts_dir)
+        super().__init__(http, state, artifacts)
         self.ticket = ticket
         self.dictionary = dictionary or {}
 

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from pathlib import Path
 
-from bridge.artifacts import write_private
+from bridge.artifacts import Artifacts
 from bridge.errors import UpstreamError, WidgetTimeoutError
 from bridge.models import Channel, Flavour
 from bridge.outcomes import Outcome
@@ -20,14 +19,13 @@ class ProtocolDriver(ABC):
 
     flavour: Flavour
 
-    def __init__(self, http: ProtocolHttp, state: ProtocolState, artifacts_dir: Path | None = None) -> None:
+    def __init__(self, http: ProtocolHttp, state: ProtocolState, artifacts: Artifacts | None = None) -> None:
         self.http = http
         self.state = state
         self.clock: Stopwatch = http.clock
         self.observer: ScreenObserver | None = None
-        self.artifacts_dir = artifacts_dir
-        self.artifact_prefix = "protocol"
-        self.saved: list[Path] = []  # files written for this enrollment, deleted with it
+        # Where snapshots of unrecognised pages are written; None keeps them in memory only.
+        self.artifacts = artifacts
         # Redacted text of the last page the driver could not place, for the API and the artifacts.
         self.snapshot: str | None = None
 
@@ -40,9 +38,8 @@ class ProtocolDriver(ABC):
     def keep_snapshot(self, text: str, suffix: str = "html") -> None:
         """Keeps a redacted copy of what could not be recognised; on disk only where asked to."""
         self.snapshot = self.http.redactor.text(text)
-        if self.artifacts_dir is not None:
-            name = f"{self.artifact_prefix}-unrecognized.{suffix}"
-            self.saved.append(write_private(self.artifacts_dir, name, self.snapshot.encode()))
+        if self.artifacts is not None:
+            self.artifacts.write(f"unrecognized.{suffix}", self.snapshot.encode())
 
     async def close(self) -> None:
         await self.http.aclose()

@@ -8,9 +8,9 @@ The ticket page is fetched with GET (which consumes nothing in either flavour): 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from pathlib import Path
 from urllib.parse import urlsplit
 
+from bridge.artifacts import Artifacts
 from bridge.call_log import CallLog
 from bridge.errors import UpstreamError
 from bridge.models import Flavour
@@ -19,6 +19,7 @@ from bridge.protocol.driver import ProtocolDriver
 from bridge.protocol.http import CallSink, ProtocolHttp, Scope, origin_of
 from bridge.protocol.pages import Page, read_page
 from bridge.protocol.state import ProtocolState
+from bridge.protocol.universal import UniversalProtocolDriver
 from bridge.redact import Redactor
 from bridge.urls import HostPolicy
 from bridge.widgets.base import Stopwatch
@@ -66,7 +67,7 @@ async def open_protocol(
     sink: CallSink | None = None,
     redactor: Redactor | None = None,
     service_url: str | None = None,
-    artifacts_dir: Path | None = None,
+    artifacts: Artifacts | None = None,
     max_body_bytes: int = 16_384,
 ) -> ProtocolDriver | None:
     """Loads the ticket page and returns its driver; None when the page is no widget this engine knows.
@@ -85,7 +86,7 @@ async def open_protocol(
     http.begin_step()
     try:
         seen = await fetch_ticket_page(http, ticket_url)
-        driver = _driver_for(http, ticket_url, seen, service_url, artifacts_dir)
+        driver = _driver_for(http, ticket_url, seen, service_url, artifacts)
     except BaseException:
         await http.aclose()
         raise
@@ -99,7 +100,7 @@ def _driver_for(
     ticket_url: str,
     seen: TicketPage,
     service_url: str | None,
-    artifacts_dir: Path | None,
+    artifacts: Artifacts | None,
 ) -> ProtocolDriver | None:
     if seen.flavour is Flavour.CLASSIC:
         declared = seen.config.get("mfaServerUrl")
@@ -114,13 +115,9 @@ def _driver_for(
             state,
             ticket_of(ticket_url, seen.config),
             dictionary if isinstance(dictionary, dict) else None,
-            artifacts_dir,
+            artifacts,
         )
     if seen.flavour is Flavour.UNIVERSAL and seen.page is not None:
-        from bridge.protocol.universal import UniversalProtocolDriver
-
         state = ProtocolState(flavour=Flavour.UNIVERSAL, ticket_url=ticket_url)
-        driver = UniversalProtocolDriver(http, state, seen.page, artifacts_dir)
-        driver._html = seen.html
-        return driver
+        return UniversalProtocolDriver(http, state, seen.page, seen.html, artifacts)
     return None

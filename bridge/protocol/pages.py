@@ -311,3 +311,33 @@ def submission(
         else:
             fields.append((control.name, fill.get(control.name, control.value)))
     return fields
+
+
+def screen_parts(html: str) -> dict[str, list[str]]:
+    """What a page offers a person, by the same element kinds the browser's screen reader collects
+    (headings, labels, buttons, links, placeholders, alerts, paragraphs), for contract recording."""
+    tree = LexborHTMLParser(html)
+    tree.strip_tags(["script", "style", "noscript", "template"])
+
+    def texts(selector: str) -> list[str]:
+        out = []
+        for node in tree.css(selector):
+            shown = _text(node) or str(
+                node.attributes.get("value") or node.attributes.get("aria-label") or ""
+            )
+            if shown:
+                out.append(shown)
+        return out
+
+    return {
+        "headings": texts("h1, h2, h3, [role=heading]"),
+        "labels": texts("label"),
+        "buttons": texts("button, [role=button], input[type=submit], input[type=button]"),
+        "links": texts("a[href], [role=link]"),
+        "placeholders": [
+            str(n.attributes.get("placeholder"))
+            for n in tree.css("input[placeholder], textarea[placeholder]")
+        ],
+        "alerts": texts("[role=alert]"),
+        "texts": texts("p, legend, [role=status]"),
+    }

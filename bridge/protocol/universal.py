@@ -10,8 +10,8 @@ break it. A screen it cannot place ends the step with ``widget_unrecognized`` an
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
+from bridge.artifacts import Artifacts
 from bridge.errors import UpstreamError, WidgetTimeoutError
 from bridge.models import Channel, Flavour
 from bridge.outcomes import Outcome
@@ -41,11 +41,17 @@ class UniversalProtocolDriver(ProtocolDriver):
     flavour = Flavour.UNIVERSAL
 
     def __init__(
-        self, http: ProtocolHttp, state: ProtocolState, page: Page, artifacts_dir: Path | None = None
+        self,
+        http: ProtocolHttp,
+        state: ProtocolState,
+        page: Page,
+        html: str,
+        artifacts: Artifacts | None = None,
     ) -> None:
-        super().__init__(http, state, artifacts_dir)
+        super().__init__(http, state, artifacts)
         self.page = page
-        self._remember(page)
+        self.html = html  # the current page's markup, for snapshots and contract recording
+        self._remember(page, html)
 
     def upstream_outcome(self, exc: UpstreamError | WidgetTimeoutError) -> Outcome:
         if isinstance(exc, WidgetTimeoutError):
@@ -253,7 +259,7 @@ class UniversalProtocolDriver(ProtocolDriver):
         return self._unrecognized()
 
     def _unrecognized(self) -> Outcome:
-        self.keep_snapshot(self._html)
+        self.keep_snapshot(self.html)
         return Outcome.error("widget_unrecognized", None)
 
     def _error(self) -> Outcome | None:
@@ -303,10 +309,8 @@ class UniversalProtocolDriver(ProtocolDriver):
             response = await self.http.navigate("POST", form.action, fields)
         self._remember(read_page(str(response.url), response.status_code, response.text), response.text)
 
-    def _remember(self, page: Page, html: str | None = None) -> None:
-        self.page = page
-        if html is not None:
-            self._html = html
+    def _remember(self, page: Page, html: str) -> None:
+        self.page, self.html = page, html
         self.state.page_url = page.url
         self.state.screen = page.screen
         self.state.form = page.form
@@ -315,5 +319,3 @@ class UniversalProtocolDriver(ProtocolDriver):
     async def _observe(self) -> None:
         if self.observer is not None:
             await self.observer(self.page.screen)
-
-    _html: str = ""

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
+from bridge.artifacts import Artifacts
 from bridge.call_log import CallLog
 from bridge.protocol.driver import ProtocolDriver
 from bridge.protocol.open import open_protocol
@@ -45,7 +46,7 @@ async def open_driver(calls: CallLog, tmp_path: Path) -> AsyncIterator[Opener]:
             timeout_s=timeout_s,
             sink=calls,
             redactor=calls.redactor,
-            artifacts_dir=tmp_path,
+            artifacts=Artifacts(tmp_path, "enr_test"),
             **options,  # type: ignore[arg-type]
         )
         assert driver is not None, "the ticket page was not recognised"
