@@ -1,4 +1,5 @@
-"""Owns Playwright and the process's one Browser: launch or connect, new contexts, relaunch on crash.
+"""The browser engine: Playwright and the process's one Browser (launch or connect, relaunch on crash),
+and ``BrowserSession``, one enrollment's context and page behind the ``EngineSession`` seam.
 
 Also the one place Playwright's exceptions are translated into the bridge's error tree.
 """
@@ -8,16 +9,38 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Coroutine, Iterator
-from contextlib import contextmanager, suppress
-from typing import Any
+from contextlib import AbstractContextManager, contextmanager, suppress
+from typing import Any, Literal
 
-from playwright.async_api import Browser, BrowserContext, Playwright, ProxySettings, async_playwright
+from playwright.async_api import (
+    Browser,
+    BrowserContext,
+    Page,
+    Playwright,
+    ProxySettings,
+    async_playwright,
+)
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
+from bridge.artifacts import Artifacts
 from bridge.browser_binary import find_chromium
-from bridge.errors import BrowserCrashedError, BrowserUnavailableError, UpstreamError, WidgetTimeoutError
+from bridge.call_log import CallLog
+from bridge.capture import PlaywrightCapture
+from bridge.errors import (
+    BridgeError,
+    BrowserCrashedError,
+    BrowserUnavailableError,
+    UpstreamError,
+    WidgetTimeoutError,
+)
+from bridge.models import ScreenSnapshot
+from bridge.redact import Redactor
 from bridge.settings import BridgeSettings
+from bridge.urls import HostPolicy
+from bridge.widgets.base import WidgetDriver
+from bridge.widgets.detect import open_widget
+from bridge.widgets.snapshot import read_screen
 
 log = logging.getLogger("bridge.browser")
 
@@ -54,11 +77,22 @@ def translate_playwright_errors(what: str) -> Iterator[None]:
         raise BrowserUnavailableError(f"the browser failed while {what}") from exc
 
 
-class BrowserManager:
-    """One Chromium per process; contexts are cheap and give each enrollment its own cookies."""
+def browser_host_policy(settings: BridgeSettings) -> HostPolicy:
+    """Hosts the browser may reach: the ticket hosts plus the widget's asset hosts (https only)."""
+    return HostPolicy.of([*settings.allowed_hosts, *settings.browser_extra_hosts])
 
-    def __init__(self, settings: BridgeSettings) -> None:
+
+class BrowserManager:
+    """One Chromium per process; contexts are cheap and give each enrollment its own cookies.
+
+    As the browser ``Engine`` it makes one ``BrowserSession`` per enrollment.
+    """
+
+    name: Literal["browser"] = "browser"
+
+    def __init__(self, settings: BridgeSettings, policy: HostPolicy | None = None) -> None:
         self._settings = settings
+        self._policy = policy if policy is not None else browser_host_policy(settings)
         self._pw: Playwright | None = None
         self._browser: Browser | None = None
         self._lock = asyncio.Lock()
@@ -124,6 +158,24 @@ class BrowserManager:
                 proxy=proxy,
             )
 
+    async def new_session(self, calls: CallLog, redactor: Redactor, artifacts: Artifacts) -> BrowserSession:
+        """A fresh context and page for one enrollment, its calls recorded into ``calls``."""
+        context = await self.new_context(self._policy.proxy_bypass())
+        trace = self._settings.trace
+        try:
+            with translate_playwright_errors("opening a page"):
+                context.set_default_timeout(self._settings.step_timeout_s * 1000)
+                page = await context.new_page()
+            if trace:
+                await start_trace(context)
+        except BaseException:
+            with suppress(PlaywrightError):
+                await context.close()
+            raise
+        capture = PlaywrightCapture(calls)
+        capture.attach(context)
+        return BrowserSession(context, page, capture, redactor, artifacts if trace else None)
+
     async def close(self) -> None:
         self._closing = True
         async with self._lock:
@@ -144,3 +196,55 @@ async def start_trace(context: BrowserContext) -> None:
 async def stop_trace(context: BrowserContext, path: str) -> None:
     with translate_playwright_errors("saving a trace"):
         await context.tracing.stop(path=path)
+
+
+class BrowserSession:
+    """One enrollment's browser context and page: the browser engine's ``EngineSession``."""
+
+    name: Literal["browser"] = "browser"
+
+    def __init__(
+        self,
+        context: BrowserContext,
+        page: Page,
+        capture: PlaywrightCapture,
+        redactor: Redactor,
+        trace_to: Artifacts | None,
+    ) -> None:
+        self._context = context
+        self._page = page
+        self._capture = capture
+        self._redactor = redactor
+        # Where the trace goes when the session closes; None when no trace is being recorded.
+        self._trace_to = trace_to
+
+    async def open(self, ticket_url: str, timeout_s: float) -> WidgetDriver | None:
+        return await open_widget(self._page, self._capture.log, ticket_url, timeout_s)
+
+    def translate_errors(self, what: str) -> AbstractContextManager[None]:
+        return translate_playwright_errors(what)
+
+    async def screenshot(self) -> bytes | None:
+        with translate_playwright_errors("taking a screenshot"):
+            return await self._page.screenshot(type="png")
+
+    async def read_screen(self, name: str) -> ScreenSnapshot:
+        return await read_screen(self._page, name, self._redactor)
+
+    async def close(self) -> None:
+        self._capture.forget_pending()
+        if self._trace_to is not None:
+            await self._save_trace(self._trace_to)
+        try:
+            await self._context.close()
+        except Exception:
+            log.debug("context close failed", exc_info=True)
+
+    async def _save_trace(self, artifacts: Artifacts) -> None:
+        path = artifacts.path_for("trace.zip")
+        try:
+            await stop_trace(self._context, str(path))
+        except BridgeError:
+            log.warning("could not save the trace")
+            return
+        artifacts.keep(path)

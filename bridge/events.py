@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from bridge.models import Event
 
-EventType = Literal["state", "step", "error", "call"]
+EventType = Literal["state", "step"]
 
 
 class EventLog:

@@ -42,8 +42,9 @@ _TERMINAL = {
     EnrollmentState.EXPIRED,
 }
 
-StepName = Literal["start", "phone", "code", "resend", "recovery", "inbox"]
-StepOutcome = Literal["ok", "rejected", "failed", "timeout", "error"]
+# ``inbox`` records the wait for a code from the OTP inbox; the code itself then runs as a ``code`` step.
+StepName = Literal["start", "phone", "code", "resend", "inbox"]
+StepOutcome = Literal["ok", "rejected", "failed", "timeout"]
 
 
 class LastError(BaseModel):
@@ -143,7 +144,7 @@ class Event(BaseModel):
     """One entry of an enrollment's live event stream."""
 
     seq: int
-    type: Literal["state", "step", "error", "call"]
+    type: Literal["state", "step"]
     at: datetime
     data: dict[str, Any]
 

@@ -1,4 +1,9 @@
-"""All enrollments of this process: create, find, close; the session limit and wait queue; the reaper."""
+"""All enrollments of this process: create, find, finish; the session limit and wait queue; the reaper.
+
+Admission counts enrollments, not browser contexts: whatever engine an enrollment runs on, it holds one
+of ``max_enrollments`` slots from ``create`` until it is disposed of. Time comes from an injectable
+monotonic ``clock`` so expiry can be tested without waiting.
+"""
 
 from __future__ import annotations
 
@@ -7,39 +12,51 @@ import contextlib
 import logging
 import math
 import time
+import uuid
+from collections.abc import Callable, Iterable
 
 from bridge import models as m
-from bridge.browser import BrowserManager, start_trace, translate_playwright_errors
-from bridge.enrollment import EnrollmentSession
-from bridge.errors import EnrollmentNotFoundError, SessionLimitError
+from bridge.artifacts import Artifacts
+from bridge.call_log import CallLog
+from bridge.engine import Engine, EngineName
+from bridge.enrollment import EnrollmentSession, Limits
+from bridge.errors import EnrollmentNotFoundError, InvalidRequestError, SessionLimitError
 from bridge.inbox import OtpInbox
+from bridge.inbox_autosubmit import InboxAutoSubmit
 from bridge.metrics import Metrics
 from bridge.outcomes import OutcomeCode
+from bridge.redact import Redactor
 from bridge.settings import BridgeSettings
-from bridge.tickets import TicketIssuer
-from bridge.urls import HostPolicy
 
 log = logging.getLogger("bridge.registry")
 
 
+def new_enrollment_id() -> str:
+    return f"enr_{uuid.uuid4().hex[:20]}"
+
+
 class Registry:
-    def __init__(self, settings: BridgeSettings, browser: BrowserManager) -> None:
+    def __init__(
+        self,
+        settings: BridgeSettings,
+        engines: Iterable[Engine],
+        *,
+        inbox: OtpInbox,
+        metrics: Metrics,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.settings = settings
-        self.browser = browser
+        self._engines: dict[str, Engine] = {engine.name: engine for engine in engines}
+        self.inbox = inbox
+        self.metrics = metrics
+        self._clock = clock
         self._sessions: dict[str, EnrollmentSession] = {}
-        self._open = 0  # enrollments holding a browser context (the limited resource)
+        self._open = 0  # enrollments holding a slot (a browser context, or any other engine session)
         self._waiting = 0
         self._slot_freed = asyncio.Condition()
         self._reaper: asyncio.Task[None] | None = None
         self.rejections = 0
-        self.metrics = Metrics()
         self.metrics.session_limit.set(settings.max_enrollments)
-        secret = settings.otp_inbox_secret.get_secret_value() if settings.otp_inbox_secret else None
-        self.inbox = OtpInbox(secret, settings.otp_inbox_max_age_s)
-        self.tickets = TicketIssuer.from_settings(settings)
-        # Hosts the browser may reach: the ticket hosts plus the widget's asset hosts (https only).
-        self.browser_policy = HostPolicy.of([*settings.allowed_hosts, *settings.browser_extra_hosts])
-        browser.on_crash.append(self._fail_all_open)
 
     # --- admission ---
     @property
@@ -94,28 +111,46 @@ class Registry:
 
     # --- lifecycle ---
     async def create(
-        self, code_source: m.CodeSource = "manual", record_screens: bool = False
+        self,
+        code_source: m.CodeSource = "manual",
+        record_screens: bool = False,
+        engine: EngineName = "browser",
     ) -> EnrollmentSession:
+        maker = self._engines.get(engine)
+        if maker is None:
+            raise InvalidRequestError(f"the {engine} engine is not available in this bridge")
         await self._admit()
+        settings = self.settings
+        enrollment_id = new_enrollment_id()
+        redactor = Redactor(enabled=not settings.capture_unredacted)
+        captured = self.metrics.captured_calls
+        calls = CallLog(
+            redactor,
+            settings.capture_max_calls,
+            settings.capture_max_body_bytes,
+            on_record=lambda kind: captured.labels(kind).inc(),
+        )
+        artifacts = Artifacts(settings.artifacts_dir, enrollment_id)
         try:
-            context = await self.browser.new_context(self.browser_policy.proxy_bypass())
-            with translate_playwright_errors("opening a page"):
-                context.set_default_timeout(self.settings.step_timeout_s * 1000)
-                page = await context.new_page()
-            if self.settings.trace:
-                await start_trace(context)
+            engine_session = await maker.new_session(calls, redactor, artifacts)
         except BaseException:
             await self._release_slot()
             raise
-        session = EnrollmentSession(self.settings, context, page)
-        session.on_close = self._release_slot
-        session.metrics = self.metrics
-        calls = self.metrics.captured_calls
-        session.recorder.on_record = lambda kind: calls.labels(kind).inc()
+        session = EnrollmentSession(
+            enrollment_id,
+            engine_session,
+            calls,
+            redactor,
+            Limits(settings.step_timeout_s, settings.max_age_s, settings.save_screenshots),
+            metrics=self.metrics,
+            artifacts=artifacts,
+            on_dispose=self._release_slot,
+            code_source=code_source,
+            autosubmit=InboxAutoSubmit(self.inbox, settings.inbox_wait_s),
+            record_screens=record_screens,
+            clock=self._clock,
+        )
         self.metrics.enrollments_started.inc()
-        session.code_source = code_source
-        session.record_screens = record_screens
-        session.inbox = self.inbox
         self._sessions[session.id] = session
         return session
 
@@ -129,16 +164,13 @@ class Registry:
         return sorted(self._sessions.values(), key=lambda s: s.created_at)
 
     async def cancel(self, enrollment_id: str) -> None:
-        session = self.get(enrollment_id)
-        await session.close(m.EnrollmentState.CANCELLED)
+        await self.get(enrollment_id).finish(m.EnrollmentState.CANCELLED)
 
-    async def _fail_all_open(self) -> None:
-        self.metrics.browser_restarts.inc()
+    async def fail_open(self, engine: EngineName, reason: OutcomeCode) -> None:
+        """Fails every open enrollment on ``engine`` (its engine went away under it)."""
         for session in list(self._sessions.values()):
-            if not session.closed:
-                await session.close(m.EnrollmentState.FAILED, OutcomeCode.BROWSER_CRASHED)
-        with contextlib.suppress(Exception):
-            await self.browser.start()
+            if not session.closed and session.engine == engine:
+                await session.finish(m.EnrollmentState.FAILED, reason)
 
     # --- reaper ---
     def start_reaper(self) -> None:
@@ -152,9 +184,9 @@ class Registry:
             except Exception:  # the reaper must outlive any one bad session
                 log.exception("reaper pass failed")
 
-    async def reap(self, now: float | None = None) -> int:
+    async def reap(self) -> int:
         """Expires idle or too-old enrollments and forgets finished ones past retention."""
-        now = time.monotonic() if now is None else now
+        now = self._clock()
         expired = 0
         for session in list(self._sessions.values()):
             age = now - session.created_mono
@@ -164,10 +196,10 @@ class Registry:
             ):
                 if session.lock.locked():
                     continue  # a step in progress is bounded by the step timeout
-                await session.close(m.EnrollmentState.EXPIRED)
+                await session.finish(m.EnrollmentState.EXPIRED)
                 expired += 1
             elif session.state.terminal and idle > self.settings.retention_s:
-                await session.release()
+                await session.dispose()
                 session.delete_artifacts()
                 self._sessions.pop(session.id, None)
         return expired
@@ -178,5 +210,5 @@ class Registry:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._reaper
         for session in list(self._sessions.values()):
-            await session.close(m.EnrollmentState.CANCELLED)
+            await session.finish(m.EnrollmentState.CANCELLED)
             session.delete_artifacts()

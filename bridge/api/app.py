@@ -1,10 +1,11 @@
-"""``create_app(settings)``: the FastAPI application; its lifespan owns the browser and the registry."""
+"""``create_app(settings)``: the FastAPI application; its lifespan builds and wires the long-lived parts
+(browser, OTP inbox, ticket issuer, metrics, registry) and closes them."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 
 from fastapi import FastAPI
 
@@ -12,11 +13,15 @@ from bridge import __version__
 from bridge.api import errors
 from bridge.api.middleware import BodyLimit
 from bridge.api.routes import checks, console, enrollments, health, inbox
-from bridge.browser import BrowserManager
+from bridge.browser import BrowserManager, browser_host_policy
 from bridge.errors import BridgeError
+from bridge.inbox import OtpInbox
+from bridge.metrics import Metrics
+from bridge.outcomes import OutcomeCode
 from bridge.ratelimit import RateLimiter
 from bridge.registry import Registry
 from bridge.settings import BridgeSettings
+from bridge.tickets import TicketIssuer
 
 log = logging.getLogger("bridge.api")
 
@@ -26,8 +31,22 @@ def create_app(settings: BridgeSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        browser = BrowserManager(settings)
-        registry = Registry(settings, browser)
+        metrics = Metrics()
+        browser = BrowserManager(settings, browser_host_policy(settings))
+        secret = settings.otp_inbox_secret.get_secret_value() if settings.otp_inbox_secret else None
+        inbox = OtpInbox(secret, settings.otp_inbox_max_age_s)
+        registry = Registry(settings, [browser], inbox=inbox, metrics=metrics)
+
+        async def browser_crashed() -> None:
+            metrics.browser_restarts.inc()
+            await registry.fail_open("browser", OutcomeCode.BROWSER_CRASHED)
+            with suppress(Exception):
+                await browser.start()
+
+        browser.on_crash.append(browser_crashed)
+        app.state.browser = browser
+        app.state.inbox = inbox
+        app.state.tickets = TicketIssuer.from_settings(settings)
         app.state.registry = registry
         try:
             await browser.start()

@@ -1,4 +1,5 @@
-"""Dependencies handed to routes: settings, the registry, and bearer-token authentication."""
+"""Dependencies handed to routes: settings, the registry, the browser, the OTP inbox, the ticket issuer,
+and bearer-token authentication."""
 
 from __future__ import annotations
 
@@ -8,10 +9,13 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from bridge.browser import BrowserManager
 from bridge.errors import RateLimitedError, UnauthorizedError
+from bridge.inbox import OtpInbox
 from bridge.ratelimit import RateLimiter
 from bridge.registry import Registry
 from bridge.settings import BridgeSettings
+from bridge.tickets import TicketIssuer
 
 
 def _settings(request: Request) -> BridgeSettings:
@@ -24,8 +28,26 @@ def _registry(request: Request) -> Registry:
     return registry
 
 
+def _browser(request: Request) -> BrowserManager:
+    browser: BrowserManager = request.app.state.browser
+    return browser
+
+
+def _inbox(request: Request) -> OtpInbox:
+    inbox: OtpInbox = request.app.state.inbox
+    return inbox
+
+
+def _tickets(request: Request) -> TicketIssuer | None:
+    tickets: TicketIssuer | None = request.app.state.tickets
+    return tickets
+
+
 SettingsDep = Annotated[BridgeSettings, Depends(_settings)]
 RegistryDep = Annotated[Registry, Depends(_registry)]
+BrowserDep = Annotated[BrowserManager, Depends(_browser)]
+InboxDep = Annotated[OtpInbox, Depends(_inbox)]
+TicketsDep = Annotated[TicketIssuer | None, Depends(_tickets)]
 
 
 def require_token(request: Request, settings: SettingsDep) -> None:

@@ -9,7 +9,14 @@ from fastapi import APIRouter, Header, Query, Response
 from fastapi.responses import StreamingResponse
 
 from bridge import models as m
-from bridge.api.deps import Authenticated, CreationLimited, RegistryDep, SettingsDep
+from bridge.api.deps import (
+    Authenticated,
+    CreationLimited,
+    InboxDep,
+    RegistryDep,
+    SettingsDep,
+    TicketsDep,
+)
 from bridge.api.schemas import CreateEnrollment, SubmitCode, SubmitPhone
 from bridge.errors import BridgeError, InboxDisabledError, InvalidRequestError, NotFoundError
 from bridge.phone import parse_e164
@@ -36,18 +43,22 @@ ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
 
 @router.post("", status_code=201, responses=ERROR_RESPONSES, dependencies=[CreationLimited])
 async def create_enrollment(
-    body: CreateEnrollment, registry: RegistryDep, settings: SettingsDep
+    body: CreateEnrollment,
+    registry: RegistryDep,
+    settings: SettingsDep,
+    inbox: InboxDep,
+    tickets: TicketsDep,
 ) -> m.Enrollment:
     """Opens the ticket in a fresh browser context and runs until phone entry (or code entry when
     ``phone_number`` is given)."""
     phone = parse_e164(body.phone_number) if body.phone_number else None
     if body.code_source == "inbox":
-        if not registry.inbox.enabled:
+        if not inbox.enabled:
             raise InboxDisabledError("code_source 'inbox' needs BRIDGE_OTP_INBOX_SECRET")
         if phone is None:
             raise InvalidRequestError("code_source 'inbox' needs phone_number")
     if body.user_id is not None:
-        ticket_url = await require_issuer(registry.tickets).create_ticket_url(body.user_id)
+        ticket_url = await require_issuer(tickets).create_ticket_url(body.user_id)
     else:
         assert body.ticket_url is not None  # the schema requires exactly one of the two
         ticket_url = body.ticket_url
@@ -108,16 +119,14 @@ async def calls(
     after: int = Query(default=0, ge=0, description="Return calls with seq greater than this."),
     limit: int = Query(default=100, ge=1, le=1000),
 ) -> m.CallPage:
-    recorder = registry.get(enrollment_id).recorder
-    await recorder.drain()
-    page = recorder.after(after, limit)
+    page = await registry.get(enrollment_id).calls_after(after, limit)
     return m.CallPage(calls=page, next_after=page[-1].seq if page else after)
 
 
 @router.get("/{enrollment_id}/screens", responses=ERROR_RESPONSES)
 async def screens(enrollment_id: str, registry: RegistryDep) -> m.ScreenList:
     """The screens reached so far (only for enrollments started with ``record_screens``)."""
-    return m.ScreenList(screens=list(registry.get(enrollment_id).screens))
+    return m.ScreenList(screens=registry.get(enrollment_id).screens())
 
 
 @router.get(
@@ -126,10 +135,10 @@ async def screens(enrollment_id: str, registry: RegistryDep) -> m.ScreenList:
     response_class=Response,
 )
 async def screen_screenshot(enrollment_id: str, index: int, registry: RegistryDep) -> Response:
-    pngs = registry.get(enrollment_id).screen_pngs
-    if not 0 <= index < len(pngs) or not pngs[index]:
+    png = registry.get(enrollment_id).screen_png(index)
+    if png is None:
         raise NotFoundError("no screenshot for this screen", enrollment_id=enrollment_id)
-    return Response(pngs[index], media_type="image/png", headers={"Cache-Control": "no-store"})
+    return Response(png, media_type="image/png", headers={"Cache-Control": "no-store"})
 
 
 @router.get(
@@ -155,11 +164,11 @@ async def events(
 ) -> StreamingResponse:
     """Server-sent events: ``state`` and ``step`` entries, from the beginning (or ``after``); the
     stream ends once the enrollment is finished."""
-    log = registry.get(enrollment_id).events
+    session = registry.get(enrollment_id)
     cursor = last_event_id if last_event_id is not None else after
 
     async def stream() -> AsyncIterator[str]:
-        async for event in log.follow(cursor):
+        async for event in session.follow_events(cursor):
             if event is None:
                 yield ": keep-alive\n\n"
                 continue

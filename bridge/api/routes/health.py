@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from bridge import __version__
-from bridge.api.deps import RegistryDep, SettingsDep, require_token
+from bridge.api.deps import BrowserDep, RegistryDep, SettingsDep, require_token
 from bridge.api.errors import error_response
 from bridge.models import Health
 
@@ -14,8 +14,8 @@ router = APIRouter(tags=["health"])
 
 
 @router.get("/healthz")
-async def healthz(registry: RegistryDep) -> Health:
-    connected = registry.browser.connected
+async def healthz(registry: RegistryDep, browser: BrowserDep) -> Health:
+    connected = browser.connected
     return Health(
         status="ok" if connected else "degraded",
         browser_connected=connected,
@@ -26,10 +26,10 @@ async def healthz(registry: RegistryDep) -> Health:
 
 
 @router.get("/readyz", responses={503: {"description": "browser down or no free session"}})
-async def readyz(registry: RegistryDep) -> Response:
+async def readyz(registry: RegistryDep, browser: BrowserDep) -> Response:
     """Ready when the browser is up and a new enrollment would not be refused for capacity: a load
     balancer can route elsewhere meanwhile (distinct from /healthz, which only says the process lives)."""
-    if not registry.browser.connected:
+    if not browser.connected:
         return error_response(503, "browser_unavailable", "the browser is not connected")
     full = registry.in_use >= registry.settings.max_enrollments
     if full and registry.waiting >= registry.settings.max_queue:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Header, Request
 from pydantic import BaseModel
 
-from bridge.api.deps import RegistryDep
+from bridge.api.deps import InboxDep
 from bridge.errors import InvalidRequestError
 
 router = APIRouter(tags=["otp-inbox"])
@@ -21,7 +21,7 @@ class InboxReceipt(BaseModel):
 @router.post("/v1/otp-inbox", status_code=202)
 async def receive(
     request: Request,
-    registry: RegistryDep,
+    inbox: InboxDep,
     x_signature: str | None = Header(default=None, description="sha256=<hex HMAC-SHA256 of the body>"),
 ) -> InboxReceipt:
     """Authenticated by its signature (keyed with BRIDGE_OTP_INBOX_SECRET), not by a bearer token:
@@ -29,5 +29,5 @@ async def receive(
     raw = await request.body()
     if len(raw) > MAX_BODY_BYTES:
         raise InvalidRequestError("the message is too large")
-    matched = await registry.inbox.accept(raw, x_signature)
+    matched = await inbox.accept(raw, x_signature)
     return InboxReceipt(accepted=True, matched=matched)
