@@ -7,8 +7,9 @@ Breaking:
   - the scripted enrollment ends differently (final state or error code), or the flavour changed;
   - a screen is added, removed, moved to another path or reached in another order (an unknown screen
     is named as such); when the enrollment stops early, what it no longer reached is listed once;
-  - a button, link, label, placeholder or text that one of the bridge's locators matches
-    (``bridge/widgets/texts.py``) is removed, or renamed so that the locator no longer matches it;
+  - a button, link, label, placeholder or text that one of the bridge's locators matches (the flavour
+    tables in ``bridge/widgets/``, read by ``reliance.py``) is removed, or renamed so that the locator
+    no longer matches it;
   - a form field is removed, renamed or changes type;
   - a call the widget made is no longer made, or its status, auth scheme or redirect target changed;
   - a key is removed from a call's JSON response, or its value changes type;
