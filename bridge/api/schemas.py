@@ -2,27 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Self
-
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from bridge.models import Channel, CodeSource
+from bridge.target import EnrollmentTarget
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
-class CreateEnrollment(_Strict):
-    ticket_url: str | None = Field(
-        default=None, min_length=1, max_length=4096, description="The enrollment ticket URL."
-    )
-    user_id: str | None = Field(
-        default=None,
-        min_length=1,
-        max_length=512,
-        description="Instead of ticket_url: the bridge creates the ticket with BRIDGE_AUTH0_* credentials.",
-    )
+class CreateEnrollment(_Strict, EnrollmentTarget):  # ticket_url | user_id: the rule lives there
     phone_number: str | None = Field(
         default=None, max_length=32, description="E.164; when given, the phone step runs at once."
     )
@@ -36,12 +26,6 @@ class CreateEnrollment(_Strict):
         default=False,
         description="Record every screen reached (texts, fields, screenshot) for contract checks.",
     )
-
-    @model_validator(mode="after")
-    def _one_target(self) -> Self:
-        if (self.ticket_url is None) == (self.user_id is None):
-            raise ValueError("give exactly one of ticket_url and user_id")
-        return self
 
 
 class SubmitPhone(_Strict):

@@ -10,26 +10,29 @@ a bridge that cannot be reached or refuses the request, or a ticket that cannot 
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import time
-from collections.abc import Awaitable
-from dataclasses import dataclass
-from urllib.parse import parse_qsl, urlsplit
 
 from bridge.check.codes import CodeSource, CodeUnavailableError
 from bridge.check.contract import ErrorProbe, Recording, secret_forms
 from bridge.client import AsyncBridgeClient, BridgeConnectionError
-from bridge.client._core import inbox_settled
+from bridge.client.flow import FlowHooks, FlowPlan, Probed, wrong_code_for
 from bridge.errors import BridgeError, InvalidRequestError, NotFoundError
-from bridge.models import CapturedCall, Enrollment, EnrollmentState
+from bridge.models import CapturedCall, Enrollment
+from bridge.outcomes import ExitClass, OutcomeCode
+from bridge.target import EnrollmentTarget
 
 # A number in the range reserved for fiction (555-0100..0199): a widget must refuse or at least never
 # reach a person with it.
 INVALID_PHONE = "+15555550100"
-# Start outcomes that mean the ticket, not the widget, is the problem: nothing to compare then.
-TICKET_PROBLEMS = {"ticket_invalid", "ticket_used", "ticket_expired", "already_enrolled"}
-S = EnrollmentState
+# Start outcomes that mean the ticket, not the widget, is the problem (the codes whose exit class says
+# so): nothing to compare then.
+TICKET_PROBLEMS = frozenset(
+    code for code in OutcomeCode if code.exit_class in (ExitClass.TICKET, ExitClass.ALREADY_ENROLLED)
+)
+# The check's target is the shared ticket-or-user model; the old name stays for callers.
+Target = EnrollmentTarget
+
+__all__ = ["INVALID_PHONE", "TICKET_PROBLEMS", "CheckError", "Target", "record", "wrong_code_for"]
 
 
 class CheckError(Exception):
@@ -41,29 +44,6 @@ class CheckError(Exception):
         self.cause = cause
 
 
-@dataclass(frozen=True)
-class Target:
-    ticket_url: str | None = None
-    user_id: str | None = None
-
-    def __post_init__(self) -> None:
-        if (self.ticket_url is None) == (self.user_id is None):
-            raise ValueError("give exactly one of ticket_url and user_id")
-
-    @property
-    def ticket_id(self) -> str | None:
-        if not self.ticket_url:
-            return None
-        return dict(parse_qsl(urlsplit(self.ticket_url).query)).get("ticket")
-
-
-def wrong_code_for(code: str) -> str:
-    """A code of the same length that is certainly not ``code``."""
-    if code.isdigit():
-        return f"{(int(code) + 1) % 10 ** len(code):0{len(code)}d}"
-    return "0" * 6 if code != "000000" else "1" * 6
-
-
 def _probe(enrollment: Enrollment, step: str) -> ErrorProbe:
     last = next((s for s in reversed(enrollment.steps) if s.name == step), None)
     if last is None:
@@ -73,7 +53,32 @@ def _probe(enrollment: Enrollment, step: str) -> ErrorProbe:
     return ErrorProbe(outcome="rejected", error_code=last.error_code, widget_message=last.widget_message)
 
 
-class _Script:
+class _Codes:
+    """The check's ``CodeSource`` as the flow's: a code that cannot be had stops the check."""
+
+    def __init__(self, source: CodeSource, script: _Script) -> None:
+        self._source = source
+        self._script = script
+
+    async def prepare(self) -> None:
+        try:
+            await self._source.prepare()
+        except CodeUnavailableError as exc:
+            raise CheckError(f"no code: {exc}") from exc
+
+    async def code(self, enrollment: Enrollment, attempt: int) -> str | None:
+        try:
+            code = await self._source.code(enrollment)
+        except CodeUnavailableError as exc:
+            raise CheckError(f"no code: {exc}") from exc
+        self._script.secrets.append(code)
+        return code
+
+
+class _Script(FlowHooks):
+    """Runs the shared enrollment flow (``bridge.client.flow``) with both probes and every screen
+    recorded, and keeps what the contract is built from: the probes' answers and the secrets to scrub."""
+
     def __init__(
         self, client: AsyncBridgeClient, target: Target, phone: str, codes: CodeSource | None, wait_s: float
     ) -> None:
@@ -90,10 +95,23 @@ class _Script:
             outcome="not_reached" if codes else "skipped", note=None if codes else skipped
         )
 
-    async def attempt(self, call: Awaitable[Enrollment]) -> Enrollment | None:
-        """The enrollment after one call; None when the widget broke part-way (recorded, not raised)."""
+    async def run(self) -> None:
+        """The scripted enrollment. A widget that breaks part-way ends it quietly (what was reached is
+        the contract); an unreachable or refusing bridge, or an unusable ticket, raises ``CheckError``."""
+        plan = FlowPlan(
+            self.target,
+            self.phone,
+            inbox=self.codes is None,
+            max_code_attempts=1,
+            timeout=self.wait_s,
+            phone_step=True,
+            record_screens=True,
+            probe_phone=INVALID_PHONE,
+            probe_code=True,
+        )
+        codes = _Codes(self.codes, self) if self.codes is not None else None
         try:
-            enrollment = await call
+            await self.client.run_flow(plan, codes, self, poll_interval=0.25)
         except BridgeConnectionError as exc:
             raise CheckError(f"could not reach the bridge ({exc.code})", exc) from exc
         except BridgeError as exc:
@@ -101,81 +119,28 @@ class _Script:
                 raise CheckError(
                     f"the bridge refused the check's request ({exc.code}): {exc.message}", exc
                 ) from exc
-            self.enrollment_id = exc.enrollment_id
-            return None
+            self.enrollment_id = exc.enrollment_id  # the widget broke part-way: recorded, not raised
+        except TimeoutError:
+            raise CheckError(
+                f"the bridge's inbox did not complete the enrollment within {self.wait_s:g}s"
+            ) from None
+
+    # --- FlowHooks ---
+
+    def seen(self, enrollment: Enrollment) -> None:
+        first = self.enrollment_id is None
         self.enrollment_id = enrollment.id
-        return enrollment
-
-    async def run(self) -> None:
-        inbox = self.codes is None
-        started = await self.attempt(
-            self.client.start(
-                self.target.ticket_url,
-                user_id=self.target.user_id,
-                phone_number=INVALID_PHONE if inbox else None,
-                code_source="inbox" if inbox else None,
-                record_screens=True,
-            )
-        )
-        if started is not None and started.last_error and started.last_error.code in TICKET_PROBLEMS:
-            message = f"the ticket could not be used ({started.last_error.code}); use a fresh one"
+        problem = enrollment.last_error.code if enrollment.last_error else None
+        if first and problem in TICKET_PROBLEMS:
+            message = f"the ticket could not be used ({problem}); use a fresh one"
             raise CheckError(message, InvalidRequestError(message))
-        if started is None:
-            return
-        if inbox:
-            await self._inbox(started)
+
+    def probed(self, probe: Probed) -> None:
+        if probe.kind == "phone":
+            self.invalid_phone = _probe(probe.enrollment, "phone")
         else:
-            await self._manual(started)
-
-    async def _manual(self, started: Enrollment) -> None:
-        assert self.codes is not None
-        if started.state is not S.AWAITING_PHONE:
-            return
-        eid = started.id
-        after = await self.attempt(self.client.submit_phone(eid, INVALID_PHONE))
-        if after is None:
-            return
-        self.invalid_phone = _probe(after, "phone")
-        if after.state is not S.AWAITING_PHONE:
-            return  # the invalid number was accepted (or the widget broke): nothing sensible follows
-        await self._guard(self.codes.prepare())
-        sent = await self.attempt(self.client.submit_phone(eid, self.phone))
-        if sent is None or sent.state is not S.AWAITING_CODE:
-            return
-        code = await self._guard(self.codes.code(sent))
-        wrong = wrong_code_for(code)
-        self.secrets += [code, wrong]
-        refused = await self.attempt(self.client.submit_code(eid, wrong))
-        if refused is None:
-            return
-        self.wrong_code = _probe(refused, "code")
-        if refused.state is S.AWAITING_CODE:
-            await self.attempt(self.client.submit_code(eid, code))
-
-    async def _inbox(self, started: Enrollment) -> None:
-        eid = started.id
-        self.invalid_phone = _probe(started, "phone")
-        if started.state is not S.AWAITING_PHONE:
-            return
-        sent = await self.attempt(self.client.submit_phone(eid, self.phone))
-        if sent is None or sent.state is not S.AWAITING_CODE:
-            return
-        deadline = time.monotonic() + self.wait_s
-        while (current := await self.attempt(self.client.get(eid))) is not None:
-            if inbox_settled(current):
-                return
-            if time.monotonic() > deadline:
-                raise CheckError(
-                    f"the bridge's inbox did not complete the enrollment within {self.wait_s:g}s"
-                )
-            await asyncio.sleep(0.25)
-
-    async def _guard(self, step: Awaitable[str | None]) -> str:
-        try:
-            result = await step
-        except CodeUnavailableError as exc:
-            raise CheckError(f"no code: {exc}") from exc
-        return result or ""
+            self.secrets.append(probe.submitted)
+            self.wrong_code = _probe(probe.enrollment, "code")
 
     async def abandon(self) -> None:
         """Cancels the enrollment after the check failed, so it does not hold a session until its TTL."""

@@ -1,4 +1,4 @@
-"""The ``guardian-bridge`` command line. Commands only parse options and call into the library."""
+"""The ``guardian-bridge`` commands: each only declares its options and calls the module that runs it."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from typing import Annotated, Literal
 import typer
 
 from bridge import __version__
-from bridge.cli_enroll import EXIT_CODES_HELP, CodeFrom
-from bridge.demo import DemoExperience
+from bridge.cli.demo import DemoExperience
+from bridge.cli.enroll import EXIT_CODES_HELP, CodeFrom
+from bridge.cli.fake import require_fake
 
 app = typer.Typer(
     name="guardian-bridge",
@@ -95,7 +96,8 @@ def fake_guardian(
         str | None, typer.Option(help="HMAC-SHA256 key for the X-Signature header.")
     ] = None,
 ) -> None:
-    """Serve the embedded fake Auth0 tenant (test and demo use only)."""
+    """Serve the fake Auth0 tenant (test and demo use only; needs the guardian-bridge-fake package)."""
+    require_fake()
     from guardian_bridge_fake.__main__ import main as fake_main
 
     args = ["--host", host, "--port", str(port), "--experience", experience]
@@ -151,7 +153,7 @@ def enroll(
     on 127.0.0.1 and --listen-port: the tenant must reach it (a tunnel)
     and sign with the --inbox-secret key.
     """
-    from bridge.cli_enroll import EnrollOptions, run_enroll
+    from bridge.cli.enroll import EnrollOptions, run_enroll
 
     options = EnrollOptions(
         phone=phone,
@@ -183,7 +185,7 @@ def demo(
     from the fake's SMS hook through the bridge's OTP inbox. Prints each
     step, the widget's captured calls and the recovery code, per flavour.
     """
-    from bridge.demo import run_demo
+    from bridge.cli.demo import run_demo
 
     raise typer.Exit(run_demo(experience, json_output))
 
@@ -232,7 +234,7 @@ def check(
     Screenshots show what the widget showed: keep them out of version control.
     With --code-from inbox, name a --bridge the tenant's forwarding Action reaches.
     """
-    from bridge.check.cli_command import CheckOptions, run_check_command
+    from bridge.cli.check import CheckOptions, run_check_command
 
     options = CheckOptions(
         ticket_url=ticket_url,

@@ -1,7 +1,7 @@
 """``guardian-bridge check``: record the widget's contract, compare it with a baseline, report the drift.
 
 Exit codes: 0 when nothing breaking changed (or a baseline was written), 1 on breaking drift, 2 when the
-check could not run. ``bridge/cli.py`` only declares the options and calls ``run_check_command``.
+check could not run. ``bridge.cli.app`` only declares the options and calls ``run_check_command``.
 """
 
 from __future__ import annotations
@@ -21,13 +21,14 @@ from pydantic import SecretStr, ValidationError
 from bridge.check.codes import CallbackCodes, CodeSource, OutboxCodes, tenant_origin
 from bridge.check.contract import CONTRACT_FORMAT, Contract, Recording, build_contract
 from bridge.check.report import Report, ReportFormat, junit, junit_error, make_report, render
-from bridge.check.runner import CheckError, Target, record
+from bridge.check.runner import CheckError, record
+from bridge.cli.host import quiet_server_logs, start_in_process
 from bridge.client import AsyncBridgeClient
 from bridge.errors import BridgeError
-from bridge.inprocess import quiet_server_logs, start_in_process
 from bridge.models import Enrollment
 from bridge.phone import parse_e164
 from bridge.settings import BridgeSettings
+from bridge.target import EnrollmentTarget
 
 CodeFrom = Literal["inbox", "outbox", "stdin", "prompt"]
 OK, BREAKING, CANNOT_RUN = 0, 1, 2
@@ -74,14 +75,15 @@ def _cannot_run(options: CheckOptions, message: str) -> int:
 
 
 def _run(options: CheckOptions) -> int:
-    if (options.ticket_url is None) == (options.user_id is None):
-        raise CheckError("give exactly one of --ticket-url and --user-id")
+    try:
+        target = EnrollmentTarget.of(options.ticket_url, options.user_id)
+    except ValueError:
+        raise CheckError("give exactly one of --ticket-url and --user-id") from None
     try:
         phone = parse_e164(options.phone).e164
     except BridgeError as exc:
         raise CheckError(exc.message) from None  # fixed text: the number itself is never echoed
     baseline = None if options.update else _load_baseline(options.baseline)
-    target = Target(ticket_url=options.ticket_url, user_id=options.user_id)
     recording = _record(options, target, phone)
     contract = build_contract(recording)
     shots = _save_screenshots(options.report_path.parent, recording)
@@ -164,7 +166,7 @@ def _auth0_domain() -> str | None:
     return _settings().auth0_domain
 
 
-def _record(options: CheckOptions, target: Target, phone: str) -> Recording:
+def _record(options: CheckOptions, target: EnrollmentTarget, phone: str) -> Recording:
     codes = _codes(options, phone)
     if options.bridge is not None:
         return asyncio.run(_record_with(options.bridge, options.token, target, phone, codes))
@@ -187,7 +189,7 @@ def _record(options: CheckOptions, target: Target, phone: str) -> Recording:
 
 
 async def _record_with(
-    base_url: str, token: str | None, target: Target, phone: str, codes: CodeSource | None
+    base_url: str, token: str | None, target: EnrollmentTarget, phone: str, codes: CodeSource | None
 ) -> Recording:
     try:
         async with AsyncBridgeClient(base_url, token, timeout=120.0) as client:

@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from bridge.cli_enroll import EnrollmentRunner, ExitCode, RunOutcome, exit_code_for_error
-from bridge.cli_output import Display, make_display, print_json
+from bridge.cli.enroll import EnrollmentRunner, ExitCode, RunOutcome, exit_code_for_error
+from bridge.cli.fake import require_fake
+from bridge.cli.host import quiet_server_logs, settings_from_env, start_in_process
+from bridge.cli.output import Display, make_display, print_json
 from bridge.client import BridgeClient
 from bridge.errors import BridgeError
-from bridge.inprocess import quiet_server_logs, settings_from_env, start_in_process
 from bridge.models import CapturedCall
 
 DEMO_PHONE = "+14155550123"
@@ -62,7 +63,9 @@ class DemoRun:
 
 def run_demo(experience: DemoExperience = DemoExperience.BOTH, json_output: bool = False) -> int:
     """Runs the demo and returns its exit code: 0 when every run completed, else the first failure's."""
-    # Imported here, like the bridge's server side: only this command hosts the fake tenant.
+    # Imported here, like the bridge's server side: only this command hosts the fake tenant, and the
+    # fake is a separate distribution that may be absent.
+    require_fake()
     from bridge.serving import ServerThread, free_port
     from guardian_bridge_fake.app import create_app as create_fake
     from guardian_bridge_fake.harness import FakeTenantClient

@@ -10,17 +10,18 @@ from __future__ import annotations
 
 import secrets
 import sys
-import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import typer
 
-from bridge.cli_output import Display, make_display, print_json
+from bridge.cli.host import in_process_settings, quiet_server_logs, start_in_process
+from bridge.cli.output import Display, make_display, print_json
 from bridge.client import BridgeClient, BridgeConnectionError
+from bridge.client.flow import FlowHooks, FlowPlan, Send, WaitFor
 from bridge.errors import (
     BridgeError,
     BrowserUnavailableError,
@@ -35,13 +36,10 @@ from bridge.errors import (
     WidgetTimeoutError,
     WidgetUnrecognizedError,
 )
-from bridge.inprocess import in_process_settings, quiet_server_logs, start_in_process
 from bridge.models import Enrollment, EnrollmentState
 from bridge.outcomes import ExitClass, exit_class_of
 from bridge.phone import mask
-
-if TYPE_CHECKING:
-    pass
+from bridge.target import EnrollmentTarget
 
 S = EnrollmentState
 MAX_CODE_ATTEMPTS = 3
@@ -129,20 +127,25 @@ class RunOutcome:
 AskCode = Callable[[Enrollment, int], str | None]
 
 
-def _inbox_settled(enrollment: Enrollment) -> bool:
-    """Finished, or the bridge stopped trying: its inbox wait timed out or the code it submitted was
-    refused. Both leave the state at awaiting_code, so only the last step tells."""
-    if enrollment.state.terminal:
-        return True
-    last = enrollment.steps[-1] if enrollment.steps else None
-    return last is not None and last.name in ("inbox", "code") and last.outcome != "ok"
+@dataclass(frozen=True)
+class _AskedCodes:
+    """``AskCode`` as the flow's code source."""
+
+    ask: AskCode
+
+    def prepare(self) -> None:
+        return None
+
+    def code(self, enrollment: Enrollment, attempt: int) -> str | None:
+        return self.ask(enrollment, attempt)
 
 
-class EnrollmentRunner:
-    """Drives one enrollment through a bridge step by step, showing each step as it finishes.
+class EnrollmentRunner(FlowHooks):
+    """Runs the enrollment flow (``bridge.client.flow``) through a bridge, showing each step as it
+    finishes and what is happening while each one runs.
 
-    The steps are separate calls (start, phone, code) rather than one ``BridgeClient.enroll`` so the
-    display can say what is happening while each one runs.
+    The phone goes as a step of its own (unless the inbox needs it with the start), so the display can
+    say "opening the ticket" and then "sending a code".
     """
 
     def __init__(
@@ -159,6 +162,7 @@ class EnrollmentRunner:
         self.inbox_timeout_s = inbox_timeout_s
         self.current: Enrollment | None = None
         self._shown = 0
+        self._phone = ""
 
     def attempt(
         self, *, ticket_url: str | None, user_id: str | None, phone: str, ask: AskCode | None
@@ -177,53 +181,39 @@ class EnrollmentRunner:
         self, *, ticket_url: str | None, user_id: str | None, phone: str, ask: AskCode | None
     ) -> Enrollment:
         """The final enrollment; ``ask`` None means the bridge's OTP inbox supplies the code."""
-        if ask is None:
-            return self._with_inbox(ticket_url, user_id, phone)
-        return self._with_codes(ticket_url, user_id, phone, ask)
+        self._phone = phone
+        plan = FlowPlan(
+            EnrollmentTarget.of(ticket_url, user_id),
+            phone,
+            inbox=ask is None,
+            max_code_attempts=self.max_code_attempts,
+            timeout=self.inbox_timeout_s,
+            phone_step=True,
+        )
+        codes = _AskedCodes(ask) if ask is not None else None
+        return self.client.run_flow(plan, codes, self, poll_interval=INBOX_POLL_S)
 
-    def _with_codes(
-        self, ticket_url: str | None, user_id: str | None, phone: str, ask: AskCode
-    ) -> Enrollment:
-        with self.display.running("opening the enrollment ticket"):
-            enrollment = self._seen(self.client.start(ticket_url, user_id=user_id))
-        if enrollment.state is not S.AWAITING_PHONE:
-            return enrollment
-        with self.display.running(f"sending a code to {mask(phone)}"):
-            enrollment = self._seen(self.client.submit_phone(enrollment.id, phone))
-        for attempt in range(1, self.max_code_attempts + 1):
-            if enrollment.state is not S.AWAITING_CODE:
-                break
-            code = ask(enrollment, attempt)
-            if code is None:
-                break
-            with self.display.running("checking the code"):
-                enrollment = self._seen(self.client.submit_code(enrollment.id, code))
-        return enrollment
+    # --- FlowHooks ---
 
-    def _with_inbox(self, ticket_url: str | None, user_id: str | None, phone: str) -> Enrollment:
-        # The bridge needs the phone up front in inbox mode, so start and phone are one call.
-        with self.display.running(f"opening the ticket and sending a code to {mask(phone)}"):
-            enrollment = self._seen(
-                self.client.start(ticket_url, user_id=user_id, phone_number=phone, code_source="inbox")
-            )
-        if enrollment.state is not S.AWAITING_CODE:
-            return enrollment
-        deadline = time.monotonic() + self.inbox_timeout_s
-        with self.display.running("waiting for the code from the OTP inbox, then checking it"):
-            while not _inbox_settled(enrollment):
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"enrollment {enrollment.id} did not settle in time")
-                time.sleep(INBOX_POLL_S)
-                enrollment = self._seen(self.client.get(enrollment.id))
-        return enrollment
+    def running(self, action: Send | WaitFor) -> AbstractContextManager[None]:
+        if isinstance(action, WaitFor):
+            return self.display.running("waiting for the code from the OTP inbox, then checking it")
+        labels = {
+            "open": "opening the enrollment ticket",
+            "open_and_send": f"opening the ticket and sending a code to {mask(self._phone)}",
+            "send_code": f"sending a code to {mask(self._phone)}",
+            "check_code": "checking the code",
+        }
+        return self.display.running(labels[action.doing])
 
-    def _seen(self, enrollment: Enrollment) -> Enrollment:
+    def seen(self, enrollment: Enrollment) -> None:
         """Records the enrollment as last seen and shows the steps not shown yet."""
         self.current = enrollment
         for step in enrollment.steps[self._shown :]:
             self.display.step(step)
         self._shown = len(enrollment.steps)
-        return enrollment
+
+    # --- after a failure ---
 
     def _refresh(self, enrollment_id: str | None) -> Enrollment | None:
         """After a raised failure: the enrollment as the bridge now has it, when it can still tell.
@@ -234,9 +224,11 @@ class EnrollmentRunner:
         if enrollment_id is None:
             return None
         try:
-            return self._seen(self.client.get(enrollment_id))
+            enrollment = self.client.get(enrollment_id)
         except BridgeError:
             return self.current
+        self.seen(enrollment)
+        return enrollment
 
     def cancel_if_open(self) -> None:
         """Frees the bridge's browser context of an enrollment that stopped short of an end."""
@@ -309,8 +301,10 @@ def _bridge(options: EnrollOptions, code_from: CodeFrom, display: Display) -> It
 
 def run_enroll(options: EnrollOptions) -> int:
     """The whole ``enroll`` command; returns its exit code. Usage problems raise ``typer.BadParameter``."""
-    if (options.ticket_url is None) == (options.user_id is None):
-        raise typer.BadParameter("give exactly one of them", param_hint="--ticket-url / --user-id")
+    try:
+        EnrollmentTarget.of(options.ticket_url, options.user_id)
+    except ValueError:
+        raise typer.BadParameter("give exactly one of them", param_hint="--ticket-url / --user-id") from None
     display = make_display(options.json_output)
     code_from = options.code_from or (CodeFrom.PROMPT if sys.stdin.isatty() else CodeFrom.STDIN)
     ask: AskCode | None = {

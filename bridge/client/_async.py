@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import builtins
-import inspect
 from collections.abc import AsyncGenerator, Awaitable, Callable, Collection
 from contextlib import aclosing
 from types import TracebackType
@@ -14,6 +13,17 @@ import httpx
 
 from bridge.client import _core as core
 from bridge.client._sse import SSEDecoder
+from bridge.client.flow import (
+    AsyncCallableCodes,
+    AsyncCodes,
+    FlowHooks,
+    FlowPlan,
+    PrepareCode,
+    Probed,
+    Send,
+    WaitFor,
+    enroll_flow,
+)
 from bridge.models import (
     CallPage,
     Channel,
@@ -24,6 +34,7 @@ from bridge.models import (
     Health,
     ScreenSnapshot,
 )
+from bridge.target import EnrollmentTarget
 
 T = TypeVar("T")
 
@@ -82,8 +93,8 @@ class AsyncBridgeClient(core.ClientBase):
         With ``code_source="inbox"`` the bridge submits the code itself, so the state moves on alone.
         With ``record_screens`` the bridge records every screen reached (see ``screens``).
         """
-        call = core.start_call(ticket_url, user_id, phone_number, channel, code_source, record_screens)
-        return await self._send(call)
+        target = EnrollmentTarget.of(ticket_url, user_id)
+        return await self._send(core.start_call(target, phone_number, channel, code_source, record_screens))
 
     async def submit_phone(
         self, enrollment_id: str, phone_number: str, channel: Channel | None = None
@@ -155,27 +166,33 @@ class AsyncBridgeClient(core.ClientBase):
         return await self._wait_until(enrollment_id, core.settled(states), timeout, poll_interval)
 
     async def _wait_until(
-        self, enrollment_id: str, done: Callable[[Enrollment], bool], within_s: float, poll_interval: float
+        self,
+        enrollment_id: str,
+        done: Callable[[Enrollment], bool],
+        within_s: float,
+        poll_interval: float,
+        seen: Callable[[Enrollment], None] = lambda _: None,
     ) -> Enrollment:
+        async def settled() -> Enrollment | None:
+            current = await self.get(enrollment_id)
+            seen(current)
+            return current if done(current) else None
+
         try:
             async with asyncio.timeout(within_s):
-                current = await self.get(enrollment_id)
-                if done(current):
-                    return current
+                if finished := await settled():
+                    return finished
                 try:
                     async with aclosing(self.events(enrollment_id)) as stream:
                         async for event in stream:
                             # Events say something changed; the enrollment itself says whether it is done.
-                            if event.type in ("state", "step"):
-                                current = await self.get(enrollment_id)
-                                if done(current):
-                                    return current
+                            if event.type in ("state", "step") and (finished := await settled()):
+                                return finished
                 except core.BridgeConnectionError:
                     pass  # the stream broke (a proxy, a network blip): polling still answers
                 while True:
-                    current = await self.get(enrollment_id)
-                    if done(current):
-                        return current
+                    if finished := await settled():
+                        return finished
                     await asyncio.sleep(poll_interval)
         except TimeoutError:
             raise TimeoutError(f"enrollment {enrollment_id} did not settle within {within_s:g}s") from None
@@ -201,7 +218,27 @@ class AsyncBridgeClient(core.ClientBase):
         go on. An exception from ``code_source`` propagates and leaves the enrollment open too.
         """
         inbox = core.uses_inbox(code_source, max_code_attempts)
-        flow = core.enroll_flow(ticket_url, user_id, phone, channel, inbox, max_code_attempts, timeout)
+        plan = FlowPlan(
+            EnrollmentTarget.of(ticket_url, user_id),
+            phone,
+            channel=channel,
+            inbox=inbox,
+            max_code_attempts=max_code_attempts,
+            timeout=timeout,
+        )
+        return await self.run_flow(plan, AsyncCallableCodes(code_source) if callable(code_source) else None)
+
+    async def run_flow(
+        self,
+        plan: FlowPlan,
+        codes: AsyncCodes | None,
+        hooks: FlowHooks | None = None,
+        poll_interval: float = 0.5,
+    ) -> Enrollment:
+        """Performs ``enroll_flow(plan)``: the codes from ``codes`` (None only with ``plan.inbox``), each
+        step reported to ``hooks``. Raised failures propagate; the enrollment may then still be open."""
+        hooks = hooks or FlowHooks()
+        flow = enroll_flow(plan)
         result: Any = None
         while True:
             try:
@@ -209,12 +246,21 @@ class AsyncBridgeClient(core.ClientBase):
             except StopIteration as finished:
                 enrollment: Enrollment = finished.value
                 return enrollment
-            if isinstance(action, core.Call):
-                result = await self._send(action)
-            elif isinstance(action, core.AskCode):
-                assert callable(code_source)  # only a callable code source makes the flow ask
-                result = code_source(action.enrollment)
-                if inspect.isawaitable(result):
-                    result = await result
+            result = None
+            if isinstance(action, Send):
+                with hooks.running(action):
+                    result = await self._send(action.call)
+                hooks.seen(result)
+            elif isinstance(action, WaitFor):
+                with hooks.running(action):
+                    result = await self._wait_until(
+                        action.enrollment_id, action.done, action.timeout, poll_interval, hooks.seen
+                    )
+            elif isinstance(action, Probed):
+                hooks.probed(action)
+            elif codes is None:
+                raise ValueError("this flow needs a code source")
+            elif isinstance(action, PrepareCode):
+                await codes.prepare()
             else:
-                result = await self._wait_until(action.enrollment_id, action.done, action.timeout, 0.5)
+                result = await codes.code(action.enrollment, action.attempt)

@@ -1,18 +1,18 @@
 """The clients' sans-I/O core: every API call described once, answers parsed, errors rebuilt, enroll planned.
 
 ``AsyncBridgeClient`` and ``BridgeClient`` only perform the I/O this module describes, so the two can
-never drift apart: a ``Call`` is a method, a path, a body and a parser for the answer, and
-``enroll_flow`` is a generator that yields the calls, code requests and waits the whole flow needs.
+never drift apart: a ``Call`` is a method, a path, a body and a parser for the answer. The whole
+enrollment flow, built from these calls, is planned in ``flow``.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Collection, Generator, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Generic, TypeAlias, TypeVar, get_args
+from typing import Any, Generic, TypeVar, get_args
 from urllib.parse import quote
 
 import httpx
@@ -32,6 +32,7 @@ from bridge.models import (
     ScreenList,
     ScreenSnapshot,
 )
+from bridge.target import EnrollmentTarget
 
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
@@ -73,20 +74,17 @@ def health_call() -> Call[Health]:
 
 
 def start_call(
-    ticket_url: str | None,
-    user_id: str | None,
+    target: EnrollmentTarget,
     phone_number: str | None,
     channel: Channel,
     code_source: CodeSource | None,
     record_screens: bool = False,
 ) -> Call[Enrollment]:
-    if (ticket_url is None) == (user_id is None):
-        raise ValueError("give exactly one of ticket_url and user_id")
     body: dict[str, Any] = {"channel": channel}
     # Optional fields go out only when given, so the body stays valid for servers that predate them.
     optional = {
-        "ticket_url": ticket_url,
-        "user_id": user_id,
+        "ticket_url": target.ticket_url,
+        "user_id": target.user_id,
         "phone_number": phone_number,
         "code_source": code_source,
     }
@@ -245,27 +243,7 @@ def event_from(message: ServerSentEvent) -> Event | None:
         raise BridgeError("the bridge sent an event this client does not understand") from None
 
 
-# --- enroll(), planned once for both clients ---
-
-
-@dataclass(frozen=True)
-class AskCode:
-    """Ask the caller's code source for the code sent for this enrollment."""
-
-    enrollment: Enrollment
-
-
-@dataclass(frozen=True)
-class WaitFor:
-    """Wait until ``done`` holds for the enrollment (or ``timeout`` seconds pass)."""
-
-    enrollment_id: str
-    done: Callable[[Enrollment], bool]
-    timeout: float
-
-
-Action: TypeAlias = "Call[Any] | AskCode | WaitFor"
-Flow: TypeAlias = Generator[Action, Any, Enrollment]
+# --- waiting ---
 
 
 def settled(states: Collection[EnrollmentState]) -> Callable[[Enrollment], bool]:
@@ -294,29 +272,3 @@ def uses_inbox(code_source: object, max_code_attempts: int) -> bool:
     if not callable(code_source):
         raise TypeError('code_source must be "inbox" or a callable returning the code')
     return False
-
-
-def enroll_flow(
-    ticket_url: str | None,
-    user_id: str | None,
-    phone: str,
-    channel: Channel,
-    inbox: bool,
-    max_code_attempts: int,
-    timeout: float,
-) -> Flow:
-    enrollment: Enrollment = yield start_call(ticket_url, user_id, phone, channel, "inbox" if inbox else None)
-    if enrollment.state is not EnrollmentState.AWAITING_CODE:
-        # The ticket failed or the phone was refused: an outcome, returned as it is.
-        return enrollment
-    if inbox:
-        done: Enrollment = yield WaitFor(enrollment.id, inbox_settled, timeout)
-        return done
-    for _ in range(max_code_attempts):
-        code = yield AskCode(enrollment)
-        if not isinstance(code, str):
-            raise TypeError("code_source must return the code as a str")
-        enrollment = yield code_call(enrollment.id, code)
-        if enrollment.state is not EnrollmentState.AWAITING_CODE:
-            break
-    return enrollment

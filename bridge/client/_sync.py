@@ -11,7 +11,19 @@ from typing import Any, Literal, Self, TypeVar
 import httpx
 
 from bridge.client import _core as core
+from bridge.client.flow import (
+    CallableCodes,
+    Codes,
+    FlowHooks,
+    FlowPlan,
+    PrepareCode,
+    Probed,
+    Send,
+    WaitFor,
+    enroll_flow,
+)
 from bridge.models import CallPage, Channel, CodeSource, Enrollment, EnrollmentState, Health, ScreenSnapshot
+from bridge.target import EnrollmentTarget
 
 T = TypeVar("T")
 
@@ -68,8 +80,8 @@ class BridgeClient(core.ClientBase):
         With ``code_source="inbox"`` the bridge submits the code itself, so the state moves on alone.
         With ``record_screens`` the bridge records every screen reached (see ``screens``).
         """
-        call = core.start_call(ticket_url, user_id, phone_number, channel, code_source, record_screens)
-        return self._send(call)
+        target = EnrollmentTarget.of(ticket_url, user_id)
+        return self._send(core.start_call(target, phone_number, channel, code_source, record_screens))
 
     def submit_phone(
         self, enrollment_id: str, phone_number: str, channel: Channel | None = None
@@ -120,10 +132,19 @@ class BridgeClient(core.ClientBase):
         return self._wait_until(enrollment_id, core.settled(states), timeout, poll_interval)
 
     def _wait_until(
-        self, enrollment_id: str, done: Callable[[Enrollment], bool], timeout: float, poll_interval: float
+        self,
+        enrollment_id: str,
+        done: Callable[[Enrollment], bool],
+        timeout: float,
+        poll_interval: float,
+        seen: Callable[[Enrollment], None] = lambda _: None,
     ) -> Enrollment:
         deadline = time.monotonic() + timeout
-        while not done(current := self.get(enrollment_id)):
+        while True:
+            current = self.get(enrollment_id)
+            seen(current)
+            if done(current):
+                break
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise TimeoutError(f"enrollment {enrollment_id} did not settle within {timeout:g}s")
@@ -143,7 +164,27 @@ class BridgeClient(core.ClientBase):
     ) -> Enrollment:
         """Runs the whole flow; see ``AsyncBridgeClient.enroll`` (here a ``code_source`` returns a str)."""
         inbox = core.uses_inbox(code_source, max_code_attempts)
-        flow = core.enroll_flow(ticket_url, user_id, phone, channel, inbox, max_code_attempts, timeout)
+        plan = FlowPlan(
+            EnrollmentTarget.of(ticket_url, user_id),
+            phone,
+            channel=channel,
+            inbox=inbox,
+            max_code_attempts=max_code_attempts,
+            timeout=timeout,
+        )
+        return self.run_flow(plan, CallableCodes(code_source) if callable(code_source) else None)
+
+    def run_flow(
+        self,
+        plan: FlowPlan,
+        codes: Codes | None,
+        hooks: FlowHooks | None = None,
+        poll_interval: float = 0.5,
+    ) -> Enrollment:
+        """Performs ``enroll_flow(plan)``: the codes from ``codes`` (None only with ``plan.inbox``), each
+        step reported to ``hooks``. Raised failures propagate; the enrollment may then still be open."""
+        hooks = hooks or FlowHooks()
+        flow = enroll_flow(plan)
         result: Any = None
         while True:
             try:
@@ -151,10 +192,21 @@ class BridgeClient(core.ClientBase):
             except StopIteration as finished:
                 enrollment: Enrollment = finished.value
                 return enrollment
-            if isinstance(action, core.Call):
-                result = self._send(action)
-            elif isinstance(action, core.AskCode):
-                assert callable(code_source)  # only a callable code source makes the flow ask
-                result = code_source(action.enrollment)
+            result = None
+            if isinstance(action, Send):
+                with hooks.running(action):
+                    result = self._send(action.call)
+                hooks.seen(result)
+            elif isinstance(action, WaitFor):
+                with hooks.running(action):
+                    result = self._wait_until(
+                        action.enrollment_id, action.done, action.timeout, poll_interval, hooks.seen
+                    )
+            elif isinstance(action, Probed):
+                hooks.probed(action)
+            elif codes is None:
+                raise ValueError("this flow needs a code source")
+            elif isinstance(action, PrepareCode):
+                codes.prepare()
             else:
-                result = self._wait_until(action.enrollment_id, action.done, action.timeout, 0.5)
+                result = codes.code(action.enrollment, action.attempt)

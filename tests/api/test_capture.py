@@ -17,7 +17,7 @@ from tests.api.conftest import TOKEN, bridge_settings
 PHONE = "+14155550123"
 
 
-def _complete(api: httpx.Client, fake: FakeTenantClient, start: Callable[..., dict[str, Any]]) -> tuple:  # type: ignore[type-arg]
+def _complete(api: httpx.Client, fake: FakeTenantClient, start: Callable[..., dict[str, Any]]) -> tuple:
     enrollment = start(phone_number=PHONE)
     code = fake.latest_code(PHONE)
     done = api.post(f"/v1/enrollments/{enrollment['id']}/code", json={"code": code}).json()

@@ -19,7 +19,7 @@ from bridge.api import create_app
 from bridge.check.codes import OutboxCodes
 from bridge.check.contract import Contract, Recording
 from bridge.check.runner import Target, record
-from bridge.cli import app
+from bridge.cli.app import app
 from bridge.client import AsyncBridgeClient
 from bridge.serving import ServerThread
 from bridge.settings import BridgeSettings

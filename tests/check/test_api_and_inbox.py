@@ -31,7 +31,8 @@ async def api(check_bridge: ServerThread) -> AsyncIterator[httpx.AsyncClient]:
 
 def _body(fake: FakeTenantClient, flavour: str, **extra: Any) -> dict[str, Any]:
     fake.set_experience(flavour)  # type: ignore[arg-type]
-    return {"ticket_url": fake.create_ticket()["ticket_url"], "phone_number": PHONE, **extra}
+    ticket_url = fake.create_ticket()["ticket_url"]
+    return {"ticket_url": ticket_url, "phone_number": PHONE, "code_source": "outbox", **extra}
 
 
 async def test_a_check_without_baseline_returns_the_contract(
@@ -69,6 +70,12 @@ async def test_a_check_against_a_baseline_reports_drift(
         ({"phone_number": PHONE}, 422, "invalid_request"),
         (
             {"ticket_url": "http://127.0.0.1:9/x", "phone_number": PHONE, "code_source": "inbox"},
+            InboxDisabledError.status,
+            "inbox_disabled",
+        ),
+        # No code source named: the inbox, never the fake's outbox (this bridge has no inbox secret).
+        (
+            {"ticket_url": "http://127.0.0.1:9/x", "phone_number": PHONE},
             InboxDisabledError.status,
             "inbox_disabled",
         ),

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bridge.check.report import Report, junit, make_report, render, verdict
-from bridge.cli import app
+from bridge.cli.app import app
 from tests.check.factories import contract, edit
 
 BASE = contract()

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from bridge.cli import app
-from bridge.cli_enroll import EXIT_CODES, ExitCode
+from bridge.cli.app import app
+from bridge.cli.enroll import EXIT_CODES, ExitCode
 from bridge.serving import free_port
 from guardian_bridge_fake.harness import FakeTenantClient
 from tests.cli.conftest import INBOX_SECRET, PHONE, ForwardingFake, run_cli, run_with_code_on_stdin

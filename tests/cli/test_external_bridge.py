@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from bridge.api import create_app
-from bridge.cli_enroll import ExitCode
+from bridge.cli.enroll import ExitCode
 from bridge.serving import ServerThread
 from guardian_bridge_fake.harness import FakeTenantClient
 from tests.api.conftest import TOKEN, bridge_settings

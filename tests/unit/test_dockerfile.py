@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from bridge.browser_binary import playwright_bundled
-from bridge.cli import app as cli_app
+from bridge.cli.app import app as cli_app
 
 ROOT = Path(__file__).resolve().parents[2]
 

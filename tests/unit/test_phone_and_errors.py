@@ -35,11 +35,25 @@ def test_every_code_maps_back_to_its_class() -> None:
     statuses = {cls.code: cls.status for cls in ERRORS_BY_CODE.values()}
     assert statuses["widget_timeout"] == 504
     assert statuses["enrollment_expired"] == 410
-    assert len(ERRORS_BY_CODE) == len(set(ERRORS_BY_CODE))
+
+
+def _subclasses(cls: type[BridgeError]) -> list[type[BridgeError]]:
+    return [c for sub in cls.__subclasses__() for c in (sub, *_subclasses(sub))]
+
+
+def test_no_two_error_classes_share_a_code() -> None:
+    # ERRORS_BY_CODE is keyed by code, so a class reusing another's code would silently shadow it there.
+    classes = _subclasses(BridgeError)
+    codes = [cls.code for cls in classes]
+    assert len(codes) == len(set(codes)), sorted(c for c in codes if codes.count(c) > 1)
+    # Every class the server can raise is found by its code (the client's connection_error never is sent).
+    served = [cls for cls in classes if cls.__module__ == "bridge.errors"]
+    assert served
+    assert all(ERRORS_BY_CODE[cls.code] is cls for cls in served)
 
 
 def test_every_outcome_code_has_a_message_and_an_exit_class() -> None:
-    from bridge.cli_enroll import exit_code_for
+    from bridge.cli.enroll import exit_code_for
     from bridge.models import Enrollment, EnrollmentState, LastError
     from bridge.outcomes import ERROR_MESSAGES
     from bridge.widgets.texts import API_ERROR_CODES, ERROR_TEXTS, TERMINAL_CODES

@@ -7,46 +7,41 @@ when a baseline is given, the report of every difference from it.
 
 from __future__ import annotations
 
-from typing import Any, Literal, Self
+from typing import Any, Literal
 
 import httpx
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bridge.api.deps import Authenticated, RegistryDep, SettingsDep
 from bridge.api.routes.enrollments import ERROR_RESPONSES
 from bridge.check.codes import OutboxCodes, tenant_origin
 from bridge.check.contract import CONTRACT_FORMAT, Contract, build_contract
 from bridge.check.report import Report, make_report
-from bridge.check.runner import CheckError, Target, record
+from bridge.check.runner import CheckError, record
 from bridge.client import AsyncBridgeClient
 from bridge.errors import InboxDisabledError, InvalidRequestError, UpstreamError
 from bridge.phone import parse_e164
+from bridge.target import EnrollmentTarget
 from bridge.urls import HostPolicy, check_ticket_url
 
 router = APIRouter(prefix="/v1/checks", tags=["checks"], dependencies=[Authenticated])
 
 
-class CreateCheck(BaseModel):
+class CreateCheck(EnrollmentTarget):  # ticket_url | user_id: the rule lives there
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    ticket_url: str | None = Field(default=None, min_length=1, max_length=4096)
-    user_id: str | None = Field(default=None, min_length=1, max_length=512)
     phone_number: str = Field(min_length=1, max_length=32, description="A test phone, E.164.")
+    # The inbox by default: it is what a real tenant can feed (through its forwarding Action); the outbox
+    # exists only on the fake tenant, so it must be asked for by name.
     code_source: Literal["inbox", "outbox"] = Field(
-        default="outbox",
-        description="'outbox': the fake tenant's test outbox (fake only; the wrong-code probe runs); "
-        "'inbox': this bridge's OTP inbox (the wrong-code probe is skipped).",
+        default="inbox",
+        description="'inbox' (default): this bridge's OTP inbox (the wrong-code probe is skipped); "
+        "'outbox': the fake tenant's test outbox (fake only; the wrong-code probe runs).",
     )
     baseline: dict[str, Any] | None = Field(
         default=None, description="A contract (as written by guardian-bridge check) to compare with."
     )
-
-    @model_validator(mode="after")
-    def _one_target(self) -> Self:
-        if (self.ticket_url is None) == (self.user_id is None):
-            raise ValueError("give exactly one of ticket_url and user_id")
-        return self
 
 
 class CheckResult(BaseModel):
@@ -76,7 +71,7 @@ async def run_check(
         codes = OutboxCodes(origin, phone)
     tokens = settings.token_values()
     transport = httpx.ASGITransport(app=request.app)
-    target = Target(ticket_url=body.ticket_url, user_id=body.user_id)
+    target = EnrollmentTarget.of(body.ticket_url, body.user_id)
     async with AsyncBridgeClient(
         "http://bridge.local", tokens[0] if tokens else None, transport=transport
     ) as client:
