@@ -11,8 +11,9 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from playwright.async_api import Locator
+from playwright.async_api import Locator, Page
 
+from bridge.capture import CallRecorder
 from bridge.models import Channel, Flavour
 from bridge.outcomes import Outcome, OutcomeCode
 from bridge.phone import PhoneNumber
@@ -48,7 +49,13 @@ class _Mark:
 
 class ClassicWidget(WidgetBase):
     flavour = Flavour.CLASSIC
-    table: ClassicTable = CLASSIC
+
+    def __init__(
+        self, page: Page, recorder: CallRecorder, timeout_s: float, table: ClassicTable = CLASSIC
+    ) -> None:
+        super().__init__(page, recorder, timeout_s)
+        # What this page object looks for; a widget with customised texts can pass its own.
+        self.table = table
 
     # --- locators: built from the table, the only place this flavour's elements are described ---
     def _all(self, control: Control) -> list[Locator]:

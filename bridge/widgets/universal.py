@@ -43,10 +43,13 @@ _BROWSER_ERROR_PAGE = "chrome-error:"
 
 class UniversalWidget(WidgetBase):
     flavour = Flavour.UNIVERSAL
-    table: UniversalTable = UNIVERSAL
 
-    def __init__(self, page: Page, recorder: CallRecorder, timeout_s: float) -> None:
+    def __init__(
+        self, page: Page, recorder: CallRecorder, timeout_s: float, table: UniversalTable = UNIVERSAL
+    ) -> None:
         super().__init__(page, recorder, timeout_s)
+        # What this page object looks for; a tenant with customised texts can pass its own.
+        self.table = table
         # What was read of the page right after the last submit; None once the page changes.
         self._read: PageRead | None = None
 
