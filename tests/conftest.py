@@ -1,31 +1,38 @@
 """Shared test fixtures: the fake tenant on a loopback port and one headless Chromium per session.
 
 Scopes mirror production: one browser for the whole run, a fresh context (and so fresh cookies and
-storage) for every test.
+storage) for every test. Browser tests are marked here, by folder and by fixture, not file by file.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 import pytest_asyncio
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
+from bridge.browser import CHROMIUM_ARGS
 from bridge.browser_binary import find_chromium
 from bridge.serving import ServerThread
 from guardian_bridge_fake.app import create_app
 from guardian_bridge_fake.harness import FakeTenantClient
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
+TESTS = Path(__file__).resolve().parent
+# Folders whose every test drives a real Chromium, itself or through a bridge it starts.
+BROWSER_FOLDERS = ("api", "cli", "web")
+# Fixtures that launch or hold a Chromium: a test using one, in any folder, is a browser test.
+BROWSER_FIXTURES = frozenset({"browser", "context", "page", "bridge_server", "check_bridge"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Adds the ``browser`` marker (``-m "not browser"`` runs the rest) by folder and by fixture."""
+    folders = tuple(TESTS / name for name in BROWSER_FOLDERS)
+    for item in items:
+        in_folder = any(item.path.is_relative_to(folder) for folder in folders)
+        if in_folder or BROWSER_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.browser)
 
 
 @pytest.fixture(scope="session")
@@ -48,7 +55,8 @@ async def browser() -> AsyncIterator[Browser]:
     executable = find_chromium()
     assert executable, "no Chromium found: run scripts/dev setup"
     async with async_playwright() as pw:
-        b = await pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
+        # The bridge's own flags, so tests see the browser the bridge runs.
+        b = await pw.chromium.launch(executable_path=executable, args=list(CHROMIUM_ARGS), headless=True)
         yield b
         await b.close()
 

@@ -19,8 +19,6 @@ from tests.api.conftest import TOKEN as PAIR_TOKEN
 from tests.api.test_inbox import Pair
 from tests.check.conftest import PHONE, TOKEN, committed
 
-pytestmark = pytest.mark.browser
-
 
 @pytest.fixture
 async def api(check_bridge: ServerThread) -> AsyncIterator[httpx.AsyncClient]:

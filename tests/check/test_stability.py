@@ -20,7 +20,6 @@ from bridge.check.diff import compare
 from guardian_bridge_fake.harness import FakeTenantClient
 from tests.check.conftest import CONTRACTS, PHONE, TOKEN, CliResult, RecordRun, committed
 
-pytestmark = pytest.mark.browser
 FLAVOURS = ["classic", "universal"]
 # Ids and tokens by their shape: Guardian ids, tickets, the bridge's enrollment ids, JWTs.
 ID_OR_TOKEN = re.compile(r"\b(dev|tx|etx|gten|enr)_[0-9a-f]{6,}|eyJ[\w-]{6,}\.")
