@@ -156,6 +156,11 @@
   async function refreshScreenshot() {
     const enrollment = view.current;
     if (!enrollment) return;
+    if (!ACTIVE.has(enrollment.state) && enrollment.state !== "failed") {
+      // Only a failed enrollment keeps a picture of its last page; the others' pages are closed.
+      $("screenshot-caption").textContent = "The widget's page closed when the enrollment ended; the last picture stays above.";
+      return;
+    }
     let blob;
     try {
       const response = await fetch(`/v1/enrollments/${encodeURIComponent(enrollment.id)}/screenshot`, {
@@ -178,7 +183,7 @@
     img.src = view.screenshotUrl;
     img.alt = `The widget's page, ${STATE_LABELS[enrollment.state] || enrollment.state}`.toLowerCase();
     img.hidden = false;
-    $("screenshot-caption").textContent = `As of ${new Date().toLocaleTimeString()}; phone numbers and codes are masked by the bridge.`;
+    $("screenshot-caption").textContent = `As of ${new Date().toLocaleTimeString()}.`;
   }
 
   async function refreshCalls() {
@@ -192,7 +197,8 @@
     }
     if (view.current !== enrollment) return;
     const body = $("calls").tBodies[0];
-    for (const call of page.calls) {
+    // Reads may overlap (one per event): a call already shown is skipped.
+    for (const call of page.calls.filter((c) => c.seq > view.callsAfter)) {
       const row = document.createElement("tr");
       cell(row, call.seq, "num");
       cell(row, call.kind);
@@ -204,15 +210,21 @@
       cell(row, ms(call.duration_ms), "num");
       body.appendChild(row);
     }
-    view.callsAfter = page.next_after;
+    view.callsAfter = Math.max(view.callsAfter, page.next_after);
     const any = body.rows.length > 0;
     $("calls").hidden = !any;
     $("calls-empty").hidden = any;
   }
 
+  let refreshTimer = null;
   function afterChange() {
-    refreshScreenshot();
-    refreshCalls();
+    // Events come in bursts (a step, then its state): one refresh after the burst, which also lets
+    // the state say whether the widget's page is still open before the screenshot is asked for.
+    clearTimeout(refreshTimer);
+    refreshTimer = setTimeout(() => {
+      refreshScreenshot();
+      refreshCalls();
+    }, 150);
   }
 
   // --- the event stream, read with fetch --------------------------------------------------------
