@@ -105,10 +105,17 @@ class EnrollmentSession:
         self.created_mono = self.last_activity = clock()
         self._final_screenshot: bytes | None = None
         self.closed = False
+        # Why ``engine: auto`` chose this session's engine (shown on the enrollment).
+        self.engine_reason: str | None = None
 
     @property
     def engine(self) -> str:
         return self._engine.name
+
+    @property
+    def engine_session(self) -> EngineSession:
+        """The session of the engine this enrollment runs on (engine-specific options are set on it)."""
+        return self._engine
 
     # --- public steps ---
     async def start(self, ticket_url: str) -> None:
@@ -196,6 +203,8 @@ class EnrollmentSession:
             phone_number=self.phone.masked if self.phone else None,
             channel=self.channel,
             code_source=self.code_source,
+            engine=self._engine.name,
+            engine_reason=self.engine_reason,
             recovery_code=self._recovery_code if self.state is S.COMPLETED else None,
             last_error=self._last_error,
             code_attempts=self._code_attempts,

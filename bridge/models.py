@@ -14,6 +14,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 Channel = Literal["sms", "voice"]
 CodeSource = Literal["manual", "inbox"]
+# What drives the widget: a real browser, or the widget's own protocol over plain HTTP (docs/engines.md).
+EngineName = Literal["browser", "protocol"]
+EngineChoice = Literal["browser", "protocol", "auto"]
 
 
 class Flavour(StrEnum):
@@ -121,6 +124,9 @@ class Enrollment(BaseModel):
     phone_number: str | None = None
     channel: Channel = "sms"
     code_source: CodeSource = "manual"
+    engine: EngineName = "browser"
+    # Why ``auto`` picked this engine; None when the engine was asked for by name.
+    engine_reason: str | None = None
     recovery_code: str | None = None
     last_error: LastError | None = None
     code_attempts: int = 0

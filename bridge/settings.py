@@ -8,7 +8,7 @@ The names of ``BRIDGE_API_TOKENS``, ``BRIDGE_ALLOWED_HOSTS``, ``BRIDGE_BROWSER_E
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -40,6 +40,10 @@ class BridgeSettings(BaseSettings):
     browser_blackhole_proxy: str = Field(
         default="http://127.0.0.1:9",
         description="A proxy address where nothing listens: traffic to hosts not allowed is sent there.",
+    )
+    default_engine: Literal["browser", "protocol", "auto"] = Field(
+        default="browser",
+        description="Engine of an enrollment that names none: browser, protocol (plain HTTP) or auto.",
     )
     # --- browser ---
     browser_executable: str | None = Field(

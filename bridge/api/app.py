@@ -18,6 +18,7 @@ from bridge.errors import BridgeError
 from bridge.inbox import OtpInbox
 from bridge.metrics import Metrics
 from bridge.outcomes import OutcomeCode
+from bridge.protocol.engine import ProtocolEngine
 from bridge.ratelimit import RateLimiter
 from bridge.registry import Registry
 from bridge.settings import BridgeSettings
@@ -35,7 +36,7 @@ def create_app(settings: BridgeSettings | None = None) -> FastAPI:
         browser = BrowserManager(settings, browser_host_policy(settings))
         secret = settings.otp_inbox_secret.get_secret_value() if settings.otp_inbox_secret else None
         inbox = OtpInbox(secret, settings.otp_inbox_max_age_s)
-        registry = Registry(settings, [browser], inbox=inbox, metrics=metrics)
+        registry = Registry(settings, [browser, ProtocolEngine(settings)], inbox=inbox, metrics=metrics)
 
         async def browser_crashed() -> None:
             metrics.browser_restarts.inc()

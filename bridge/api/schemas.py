@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bridge.models import Channel, CodeSource
+from bridge.models import Channel, CodeSource, EngineChoice
 from bridge.target import EnrollmentTarget
 
 
@@ -25,6 +25,16 @@ class CreateEnrollment(_Strict, EnrollmentTarget):  # ticket_url | user_id: the 
     record_screens: bool = Field(
         default=False,
         description="Record every screen reached (texts, fields, screenshot) for contract checks.",
+    )
+    engine: EngineChoice | None = Field(
+        default=None,
+        description="browser, protocol (the widget's protocol over plain HTTP) or auto; "
+        "default BRIDGE_DEFAULT_ENGINE.",
+    )
+    guardian_url: str | None = Field(
+        default=None,
+        max_length=2048,
+        description="Classic on the protocol engine: the Guardian API base, when the page does not say.",
     )
 
 

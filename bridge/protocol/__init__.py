@@ -5,8 +5,8 @@ Login tenants through the server-rendered ``/u/`` form posts (``universal.py``).
 same ``WidgetDriver`` protocol as the browser's page objects, so one state machine runs either engine.
 """
 
-from bridge.protocol.auto import EngineChoice, choose_engine
+from bridge.protocol.auto import AutoChoice, choose_engine
 from bridge.protocol.open import open_protocol
 from bridge.protocol.state import ProtocolState
 
-__all__ = ["EngineChoice", "ProtocolState", "choose_engine", "open_protocol"]
+__all__ = ["AutoChoice", "ProtocolState", "choose_engine", "open_protocol"]

@@ -20,6 +20,8 @@ from bridge.api.deps import (
 from bridge.api.schemas import CreateEnrollment, SubmitCode, SubmitPhone
 from bridge.errors import BridgeError, InboxDisabledError, InvalidRequestError, NotFoundError
 from bridge.phone import parse_e164
+from bridge.protocol.auto import pick_engine
+from bridge.protocol.engine import ProtocolSession
 from bridge.tickets import require_issuer
 from bridge.urls import HostPolicy, check_ticket_url
 
@@ -62,8 +64,13 @@ async def create_enrollment(
     else:
         assert body.ticket_url is not None  # the schema requires exactly one of the two
         ticket_url = body.ticket_url
-    check_ticket_url(ticket_url, HostPolicy.of(settings.allowed_hosts))
-    session = await registry.create(body.code_source, body.record_screens)
+    policy = HostPolicy.of(settings.allowed_hosts)
+    check_ticket_url(ticket_url, policy)
+    engine, reason = await pick_engine(body.engine, ticket_url, settings, policy, body.guardian_url)
+    session = await registry.create(body.code_source, body.record_screens, engine=engine)
+    session.engine_reason = reason
+    if body.guardian_url and isinstance(session.engine_session, ProtocolSession):
+        session.engine_session.service_url = body.guardian_url
     await session.start(ticket_url)
     if phone is not None and session.state is m.EnrollmentState.AWAITING_PHONE:
         await session.submit_phone(phone, body.channel)

@@ -1,0 +1,101 @@
+"""Choosing the engine through the API: ``engine`` on create, ``auto``'s choice and reason, the default
+setting, and a protocol enrollment that needs no browser at all."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bridge.api import create_app
+from bridge.serving import ServerThread
+from guardian_bridge_fake.harness import FakeTenantClient
+from tests.api.conftest import TOKEN, bridge_settings
+
+PHONE = "+14155550123"
+
+
+def _enroll(api: httpx.Client, fake: FakeTenantClient, **body: object) -> dict[str, object]:
+    ticket = fake.create_ticket()
+    started = api.post(
+        "/v1/enrollments", json={"ticket_url": ticket["ticket_url"], "phone_number": PHONE, **body}
+    )
+    assert started.status_code == 201, started.text
+    eid = started.json()["id"]
+    done = api.post(f"/v1/enrollments/{eid}/code", json={"code": fake.latest_code(PHONE)}).json()
+    assert done["state"] == "completed", done
+    assert done["recovery_code"] == fake.ticket_info(ticket["ticket_id"])["recovery_code"]
+    result: dict[str, object] = done
+    return result
+
+
+@pytest.mark.parametrize("engine", ["browser", "protocol"])
+def test_the_engine_asked_for_is_the_engine_reported(
+    flavour: str, engine: str, api: httpx.Client, fake: FakeTenantClient
+) -> None:
+    done = _enroll(api, fake, engine=engine)
+    assert (done["engine"], done["engine_reason"], done["flavour"]) == (engine, None, flavour)
+    steps = done["steps"]
+    assert isinstance(steps, list)
+    assert [s["name"] for s in steps] == ["start", "phone", "code"]
+    assert all(s["widget_ms"] > 0 for s in steps)
+
+
+def test_auto_chooses_the_protocol_for_the_fake_and_says_why(
+    flavour: str, api: httpx.Client, fake: FakeTenantClient
+) -> None:
+    done = _enroll(api, fake, engine="auto")
+    assert done["engine"] == "protocol"
+    assert str(done["engine_reason"]).startswith("auto: ")
+
+
+def test_a_guardian_url_needs_an_allowed_host_and_the_protocol(
+    api: httpx.Client, fake: FakeTenantClient
+) -> None:
+    url = fake.create_ticket()["ticket_url"]
+    elsewhere = api.post("/v1/enrollments", json={"ticket_url": url, "guardian_url": "https://evil.example/"})
+    assert (elsewhere.status_code, elsewhere.json()["error"]["code"]) == (422, "invalid_request")
+    browser = api.post(
+        "/v1/enrollments",
+        json={"ticket_url": url, "engine": "browser", "guardian_url": fake.base_url + "/guardian"},
+    )
+    assert browser.status_code == 422
+
+
+def test_the_guardian_url_given_is_the_one_used(api: httpx.Client, fake: FakeTenantClient) -> None:
+    fake.set_experience("classic")
+    url = fake.create_ticket()["ticket_url"]
+    body = {"ticket_url": url, "engine": "protocol", "guardian_url": fake.base_url + "/nowhere"}
+    failed = api.post("/v1/enrollments", json=body).json()
+    assert failed["state"] == "failed"
+    calls = api.get(f"/v1/enrollments/{failed['id']}/calls").json()["calls"]
+    assert [c["path"] for c in calls if c["kind"] == "api"] == ["/nowhere/api/start-flow"]
+
+
+@pytest.fixture(scope="module")
+def browserless(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
+    """A bridge whose browser cannot start, defaulting to the protocol engine."""
+    settings = bridge_settings(
+        tmp_path_factory.mktemp("browserless"),
+        browser_executable=str(Path("/nonexistent/chromium")),
+        default_engine="protocol",
+    )
+    with (
+        ServerThread(create_app(settings)) as server,
+        httpx.Client(
+            base_url=server.base_url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=60
+        ) as client,
+    ):
+        yield client
+
+
+def test_a_protocol_enrollment_needs_no_browser(
+    flavour: str, browserless: httpx.Client, fake: FakeTenantClient
+) -> None:
+    assert browserless.get("/healthz").json()["browser_connected"] is False
+    done = _enroll(browserless, fake)  # BRIDGE_DEFAULT_ENGINE=protocol
+    assert done["engine"] == "protocol"
+    screenshot = browserless.get(f"/v1/enrollments/{done['id']}/screenshot")
+    assert screenshot.status_code == 409
