@@ -13,7 +13,7 @@ import httpx
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from bridge.api.deps import Authenticated, RegistryDep, SettingsDep
+from bridge.api.deps import Authenticated, InboxDep, SettingsDep
 from bridge.api.routes.enrollments import ERROR_RESPONSES
 from bridge.check.codes import OutboxCodes, tenant_origin
 from bridge.check.contract import CONTRACT_FORMAT, Contract, build_contract
@@ -51,7 +51,7 @@ class CheckResult(BaseModel):
 
 @router.post("", responses=ERROR_RESPONSES)
 async def run_check(
-    body: CreateCheck, request: Request, registry: RegistryDep, settings: SettingsDep
+    body: CreateCheck, request: Request, inbox: InboxDep, settings: SettingsDep
 ) -> CheckResult:
     """Runs one scripted enrollment with every screen recorded (an invalid phone, then the real one; a
     wrong code, then the real one) and returns its contract, compared with ``baseline`` when given."""
@@ -62,7 +62,7 @@ async def run_check(
     phone = parse_e164(body.phone_number).e164
     codes = None
     if body.code_source == "inbox":
-        if not registry.inbox.enabled:
+        if not inbox.enabled:
             raise InboxDisabledError("code_source 'inbox' needs BRIDGE_OTP_INBOX_SECRET")
     else:
         origin = tenant_origin(body.ticket_url, settings.auth0_domain)
