@@ -1,7 +1,8 @@
 """What the bridge knows of the Classic Guardian widget: its controls, texts, Guardian API calls and timings.
 
-Texts are the widget's ``languageDictionary`` defaults; the widget's markup is not public, so every control
-is found by a text or role first and by a generic attribute (never a class name) last. The page object
+Texts are the widget's ``languageDictionary`` defaults (docs/protocol.md#classic-texts-and-states); the
+widget's markup is not public, so every control is found by a text or role first and by a generic
+attribute (never a class name) last. The page object
 (``classic.py``) builds its locators from ``CLASSIC`` and has no texts or selectors of its own.
 """
 

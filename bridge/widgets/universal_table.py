@@ -1,9 +1,10 @@
 """What the bridge knows of the Universal Login enrollment pages: routes, form fields, controls, texts.
 
 Routes, form field names and action values are documented (Auth0's Universal Login prompts and the ACUL
-SDK's screens); texts are the default text elements. The page object (``universal.py``) builds its
-locators from ``UNIVERSAL``; the data here is plain, so another engine can reuse the routes, fields and
-texts without a browser.
+SDK's screens: docs/protocol.md#universal-login-routes, #universal-login-forms); texts are the default
+text elements (docs/protocol.md#universal-login-texts-and-errors). The page object (``universal.py``)
+builds its locators from ``UNIVERSAL``; the data here is plain, so another engine can reuse the routes,
+fields and texts without a browser.
 """
 
 from __future__ import annotations
