@@ -92,6 +92,8 @@ async def test_wrong_code_is_shown_with_the_widgets_message_then_corrected(
     await expect(console.alert).to_contain_text("code is not valid")
     await console.expect_state("Waiting for the code")
     await expect(console.step_rows().filter(has_text="rejected · invalid_otp")).to_have_count(1)
+    await expect(console.call_rows().filter(has_text="verify-otp")).to_contain_text("401")
+    await expect(page.get_by_role("img", name=re.compile("widget's page"))).to_be_visible()
     await save_screens(page, "console-wrong-code")
 
     await console.verify(code)

@@ -106,6 +106,10 @@
     } else {
       clearProblem();
     }
+    renderControls(state);
+  }
+
+  function renderControls(state) {
     const open = Boolean(view.current);
     $("phone").disabled = $("send-code").disabled = !(open && state === "awaiting_phone");
     $("code").disabled = $("verify").disabled = $("resend").disabled = !(open && state === "awaiting_code");
@@ -307,15 +311,16 @@
   // --- actions ----------------------------------------------------------------------------------
   async function busy(button, work) {
     button.setAttribute("aria-busy", "true");
-    const wasDisabled = button.disabled;
     button.disabled = true;
     try {
       await work();
     } catch (err) {
       showProblem(describeError(err), null);
-      if (!wasDisabled && view.current && ACTIVE.has(view.current.state)) button.disabled = false;
     } finally {
       button.removeAttribute("aria-busy");
+      // The step buttons follow the enrollment's state; Start is always available again.
+      renderControls(view.current ? view.current.state : null);
+      $("start").disabled = false;
     }
   }
 

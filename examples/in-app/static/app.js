@@ -49,12 +49,15 @@
     const buttons = Array.from(document.querySelectorAll("button"));
     for (const b of buttons) b.disabled = true;
     button.setAttribute("aria-busy", "true");
+    let state;
     try {
-      show(await work());
+      state = await work();
     } finally {
       button.removeAttribute("aria-busy");
       for (const b of buttons) b.disabled = false;
     }
+    show(state); // after re-enabling: a disabled button cannot take the focus
+
   }
 
   function init() {
