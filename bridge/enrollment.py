@@ -285,6 +285,8 @@ class EnrollmentSession:
                 f" (screenshot saved as {path.name})"
                 if path
                 else f" (see GET /v1/enrollments/{self.id}/screenshot)"
+                if self._engine.name == "browser"
+                else ""  # the protocol engine has no picture; it keeps the page's HTML instead
             )
             raise WidgetUnrecognizedError(C.WIDGET_UNRECOGNIZED.message + where, enrollment_id=self.id)
 

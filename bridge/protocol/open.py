@@ -92,6 +92,8 @@ async def open_protocol(
         raise
     if driver is None:
         await http.aclose()
+        if artifacts is not None:  # what was not recognised, for whoever looks into it
+            artifacts.write("unrecognized.html", redactor.text(seen.html).encode())
     return driver
 
 

@@ -57,13 +57,24 @@ def flavour(request: pytest.FixtureRequest, fake: FakeTenantClient) -> str:
     return experience
 
 
+@pytest.fixture(params=["browser", "protocol"])
+def engine(request: pytest.FixtureRequest) -> str:
+    """The engine of a test that takes this fixture: such a test runs on both (docs/engines.md)."""
+    name: str = request.param
+    return name
+
+
 @pytest.fixture
-def start(api: httpx.Client, fake: FakeTenantClient) -> Callable[..., dict[str, Any]]:
-    """Creates a ticket on the fake and starts an enrollment for it through the bridge."""
+def start(
+    api: httpx.Client, fake: FakeTenantClient, request: pytest.FixtureRequest
+) -> Callable[..., dict[str, Any]]:
+    """Creates a ticket on the fake and starts an enrollment for it through the bridge, on the test's
+    ``engine`` when it takes one."""
+    chosen = {"engine": request.getfixturevalue("engine")} if "engine" in request.fixturenames else {}
 
     def _start(**body: Any) -> dict[str, Any]:
         ticket = fake.create_ticket()
-        response = api.post("/v1/enrollments", json={"ticket_url": ticket["ticket_url"], **body})
+        response = api.post("/v1/enrollments", json={"ticket_url": ticket["ticket_url"], **chosen, **body})
         assert response.status_code == 201, response.text
         enrollment: dict[str, Any] = response.json()
         enrollment["_ticket"] = ticket

@@ -9,10 +9,16 @@ import httpx
 
 
 def drive_full_script(
-    api: httpx.Client, ticket_url: str, flavour: str, code: str, recovery_code: str
+    api: httpx.Client,
+    ticket_url: str,
+    flavour: str,
+    code: str,
+    recovery_code: str,
+    engine: str | None = None,
 ) -> dict[str, Any]:
     """Runs the script through the bridge's API, asserting each outcome; returns the final enrollment."""
-    started = api.post("/v1/enrollments", json={"ticket_url": ticket_url})
+    chosen = {"engine": engine} if engine else {}
+    started = api.post("/v1/enrollments", json={"ticket_url": ticket_url, **chosen})
     body = started.json()
     assert (started.status_code, body["state"], body["flavour"]) == (201, "awaiting_phone", flavour), body
     eid = body["id"]

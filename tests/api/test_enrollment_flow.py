@@ -1,4 +1,5 @@
-"""The bridge end to end: real Chromium, the fake tenant over HTTP, both widget flavours."""
+"""The bridge end to end: the fake tenant over HTTP, both widget flavours, on both engines (a real
+Chromium, and the protocol engine)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,11 @@ def _wrong(code: str) -> str:
 
 
 def test_happy_path_completes_with_the_fakes_recovery_code(
-    flavour: str, api: httpx.Client, fake: FakeTenantClient, start: Callable[..., dict[str, Any]]
+    flavour: str,
+    engine: str,
+    api: httpx.Client,
+    fake: FakeTenantClient,
+    start: Callable[..., dict[str, Any]],
 ) -> None:
     enrollment = start()
     assert enrollment["state"] == "awaiting_phone"
@@ -48,7 +53,7 @@ def test_happy_path_completes_with_the_fakes_recovery_code(
 
 
 def test_phone_given_at_start_goes_straight_to_code(
-    flavour: str, fake: FakeTenantClient, start: Callable[..., dict[str, Any]]
+    flavour: str, engine: str, fake: FakeTenantClient, start: Callable[..., dict[str, Any]]
 ) -> None:
     enrollment = start(phone_number=PHONE)
     assert enrollment["state"] == "awaiting_code", enrollment
@@ -56,7 +61,11 @@ def test_phone_given_at_start_goes_straight_to_code(
 
 
 def test_wrong_code_then_right_code(
-    flavour: str, api: httpx.Client, fake: FakeTenantClient, start: Callable[..., dict[str, Any]]
+    flavour: str,
+    engine: str,
+    api: httpx.Client,
+    fake: FakeTenantClient,
+    start: Callable[..., dict[str, Any]],
 ) -> None:
     eid = start(phone_number=PHONE)["id"]
     code = fake.latest_code(PHONE)
@@ -72,7 +81,11 @@ def test_wrong_code_then_right_code(
 
 
 def test_invalid_phone_then_valid_phone(
-    flavour: str, api: httpx.Client, fake: FakeTenantClient, start: Callable[..., dict[str, Any]]
+    flavour: str,
+    engine: str,
+    api: httpx.Client,
+    fake: FakeTenantClient,
+    start: Callable[..., dict[str, Any]],
 ) -> None:
     eid = start()["id"]
     rejected = _step(api, eid, "phone", phone_number="+15555550100")
@@ -84,7 +97,11 @@ def test_invalid_phone_then_valid_phone(
 
 
 def test_too_many_sms_is_an_outcome(
-    flavour: str, api: httpx.Client, fake: FakeTenantClient, start: Callable[..., dict[str, Any]]
+    flavour: str,
+    engine: str,
+    api: httpx.Client,
+    fake: FakeTenantClient,
+    start: Callable[..., dict[str, Any]],
 ) -> None:
     eid = start(phone_number=PHONE)["id"]
     for _ in range(9):
@@ -96,7 +113,11 @@ def test_too_many_sms_is_an_outcome(
 
 
 def test_resend_sends_a_new_code_that_completes(
-    flavour: str, api: httpx.Client, fake: FakeTenantClient, start: Callable[..., dict[str, Any]]
+    flavour: str,
+    engine: str,
+    api: httpx.Client,
+    fake: FakeTenantClient,
+    start: Callable[..., dict[str, Any]],
 ) -> None:
     eid = start(phone_number=PHONE)["id"]
     first = fake.sms(PHONE)[0]
@@ -108,7 +129,11 @@ def test_resend_sends_a_new_code_that_completes(
 
 
 def test_error_sending_sms_keeps_the_phone_step_open(
-    flavour: str, api: httpx.Client, fake: FakeTenantClient, start: Callable[..., dict[str, Any]]
+    flavour: str,
+    engine: str,
+    api: httpx.Client,
+    fake: FakeTenantClient,
+    start: Callable[..., dict[str, Any]],
 ) -> None:
     eid = start()["id"]
     endpoint = "sms-enroll" if flavour == "classic" else "u/mfa-sms-enrollment"
@@ -120,10 +145,14 @@ def test_error_sending_sms_keeps_the_phone_step_open(
 
 
 def test_used_ticket_fails_with_ticket_used(
-    flavour: str, api: httpx.Client, fake: FakeTenantClient, start: Callable[..., dict[str, Any]]
+    flavour: str,
+    engine: str,
+    api: httpx.Client,
+    fake: FakeTenantClient,
+    start: Callable[..., dict[str, Any]],
 ) -> None:
     first = start()
-    again = api.post("/v1/enrollments", json={"ticket_url": first["_ticket"]["ticket_url"]})
+    again = api.post("/v1/enrollments", json={"ticket_url": first["_ticket"]["ticket_url"], "engine": engine})
     assert again.status_code == 201, again.text
     body = again.json()
     assert body["state"] == "failed"
@@ -131,36 +160,39 @@ def test_used_ticket_fails_with_ticket_used(
 
 
 def test_expired_ticket_fails_with_ticket_expired(
-    flavour: str, api: httpx.Client, fake: FakeTenantClient
+    flavour: str, engine: str, api: httpx.Client, fake: FakeTenantClient
 ) -> None:
     ticket = fake.create_ticket()
     fake.advance_clock(5 * 24 * 3600 + 5)
-    body = api.post("/v1/enrollments", json={"ticket_url": ticket["ticket_url"]}).json()
+    body = api.post("/v1/enrollments", json={"ticket_url": ticket["ticket_url"], "engine": engine}).json()
     assert (body["state"], body["last_error"]["code"]) == ("failed", "ticket_expired")
 
 
 def test_invalid_ticket_fails_with_ticket_invalid(
-    flavour: str, api: httpx.Client, fake: FakeTenantClient
+    flavour: str, engine: str, api: httpx.Client, fake: FakeTenantClient
 ) -> None:
     url = f"{fake.base_url}/guardian/enroll?ticket=gten_doesnotexist000000000000"
-    body = api.post("/v1/enrollments", json={"ticket_url": url}).json()
+    body = api.post("/v1/enrollments", json={"ticket_url": url, "engine": engine}).json()
     assert (body["state"], body["last_error"]["code"]) == ("failed", "ticket_invalid")
 
 
-def test_already_enrolled_user(flavour: str, api: httpx.Client, fake: FakeTenantClient) -> None:
+def test_already_enrolled_user(flavour: str, engine: str, api: httpx.Client, fake: FakeTenantClient) -> None:
     user = fake.add_user()["user_id"]
     first = fake.create_ticket(user)
-    eid = api.post("/v1/enrollments", json={"ticket_url": first["ticket_url"], "phone_number": PHONE}).json()[
-        "id"
-    ]
+    body = {"ticket_url": first["ticket_url"], "phone_number": PHONE, "engine": engine}
+    eid = api.post("/v1/enrollments", json=body).json()["id"]
     assert _step(api, eid, "code", code=fake.latest_code(PHONE))["state"] == "completed"
     second = fake.create_ticket(user)
-    body = api.post("/v1/enrollments", json={"ticket_url": second["ticket_url"]}).json()
+    body = api.post("/v1/enrollments", json={"ticket_url": second["ticket_url"], "engine": engine}).json()
     assert (body["state"], body["last_error"]["code"]) == ("failed", "already_enrolled")
 
 
 def test_too_many_wrong_codes_fail_the_enrollment(
-    flavour: str, api: httpx.Client, fake: FakeTenantClient, start: Callable[..., dict[str, Any]]
+    flavour: str,
+    engine: str,
+    api: httpx.Client,
+    fake: FakeTenantClient,
+    start: Callable[..., dict[str, Any]],
 ) -> None:
     eid = start(phone_number=PHONE)["id"]
     wrong = _wrong(fake.latest_code(PHONE))
@@ -171,7 +203,11 @@ def test_too_many_wrong_codes_fail_the_enrollment(
 
 
 def test_slow_widget_still_works(
-    flavour: str, api: httpx.Client, fake: FakeTenantClient, start: Callable[..., dict[str, Any]]
+    flavour: str,
+    engine: str,
+    api: httpx.Client,
+    fake: FakeTenantClient,
+    start: Callable[..., dict[str, Any]],
 ) -> None:
     fake.settings(page_delay_ms=1500)
     enrollment = start(phone_number=PHONE)

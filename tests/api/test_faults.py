@@ -45,9 +45,9 @@ def _start(client: httpx.Client, fake: FakeTenantClient, **body: Any) -> dict[st
 
 
 def test_a_500_on_the_phone_step_is_readable(
-    flavour: str, quick: httpx.Client, fake: FakeTenantClient
+    flavour: str, engine: str, quick: httpx.Client, fake: FakeTenantClient
 ) -> None:
-    eid = _start(quick, fake)["id"]
+    eid = _start(quick, fake, engine=engine)["id"]
     fake.add_fault(PHONE_ENDPOINT[flavour], error="http_500", times=1)
     response = quick.post(f"/v1/enrollments/{eid}/phone", json={"phone_number": PHONE})
     assert response.status_code == 200, response.text
@@ -64,9 +64,9 @@ def test_a_500_on_the_phone_step_is_readable(
 
 
 def test_a_hanging_tenant_times_out_and_keeps_the_state(
-    flavour: str, quick: httpx.Client, fake: FakeTenantClient
+    flavour: str, engine: str, quick: httpx.Client, fake: FakeTenantClient
 ) -> None:
-    eid = _start(quick, fake)["id"]
+    eid = _start(quick, fake, engine=engine)["id"]
     fake.add_fault(PHONE_ENDPOINT[flavour], error="hang", times=1)
     response = quick.post(f"/v1/enrollments/{eid}/phone", json={"phone_number": PHONE})
     assert response.status_code == 504
@@ -84,7 +84,7 @@ def test_a_hanging_tenant_times_out_and_keeps_the_state(
 
 
 def test_a_slow_tenant_still_completes(
-    flavour: str, api: httpx.Client, fake: FakeTenantClient, start: Callable[..., dict[str, Any]]
+    flavour: str, engine: str, api: httpx.Client, fake: FakeTenantClient, start: Callable[..., dict[str, Any]]
 ) -> None:
     fake.add_fault(PHONE_ENDPOINT[flavour], latency_ms=1500)
     fake.add_fault(CODE_ENDPOINT[flavour], latency_ms=1500)
@@ -94,12 +94,14 @@ def test_a_slow_tenant_still_completes(
 
 
 @pytest.mark.parametrize("experience", ["classic", "universal"])
-def test_the_tenant_going_away_mid_enrollment(tmp_path: Path, quick: httpx.Client, experience: str) -> None:
+def test_the_tenant_going_away_mid_enrollment(
+    tmp_path: Path, quick: httpx.Client, experience: str, engine: str
+) -> None:
     tenant = ServerThread(create_fake(experience=experience))  # type: ignore[arg-type]
     tenant.start()
     fake = FakeTenantClient(tenant.base_url)
     try:
-        eid = _start(quick, fake)["id"]
+        eid = _start(quick, fake, engine=engine)["id"]
     finally:
         fake.close()
         tenant.stop()

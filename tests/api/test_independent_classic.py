@@ -99,10 +99,24 @@ def other_widget() -> Iterator[ServerThread]:
         yield server
 
 
+@pytest.mark.parametrize("engine", ["browser", "auto"])
 def test_a_differently_built_classic_widget_is_driven_by_its_calls_and_texts(
-    api: httpx.Client, other_widget: ServerThread
+    api: httpx.Client, other_widget: ServerThread, engine: str
 ) -> None:
     ticket_url = f"{other_widget.base_url}/guardian/enroll"
-    done = drive_full_script(api, ticket_url, "classic", CODE, RECOVERY)
+    done = drive_full_script(api, ticket_url, "classic", CODE, RECOVERY, engine)
+    # Its script calls a Guardian API the page never names: auto leaves it to the browser.
+    assert (done["engine"], bool(done["engine_reason"])) == ("browser", engine == "auto")
     calls = api.get(f"/v1/enrollments/{done['id']}/calls").json()["calls"]
     assert [c["endpoint"] for c in calls if c["kind"] == "api"][:2] == ["start-flow", "sms-enroll"]
+
+
+def test_the_protocol_engine_refuses_a_widget_whose_api_it_cannot_find(
+    api: httpx.Client, other_widget: ServerThread
+) -> None:
+    """Asked for the protocol engine anyway, it finds no widget options on the page and says so."""
+    body = {"ticket_url": f"{other_widget.base_url}/guardian/enroll", "engine": "protocol"}
+    refused = api.post("/v1/enrollments", json=body)
+    assert (refused.status_code, refused.json()["error"]["code"]) == (502, "widget_unrecognized")
+    after = api.get(f"/v1/enrollments/{refused.json()['error']['enrollment_id']}").json()
+    assert (after["state"], after["engine"]) == ("failed", "protocol")

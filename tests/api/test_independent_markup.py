@@ -106,8 +106,11 @@ def other_widget() -> Iterator[ServerThread]:
         yield server
 
 
+@pytest.mark.parametrize("engine", ["browser", "protocol", "auto"])
 def test_a_differently_built_universal_login_is_driven_by_its_documented_texts(
-    api: httpx.Client, other_widget: ServerThread
+    api: httpx.Client, other_widget: ServerThread, engine: str
 ) -> None:
     ticket_url = f"{other_widget.base_url}/guardian/enroll"
-    drive_full_script(api, ticket_url, "universal", CODE, RECOVERY)
+    done = drive_full_script(api, ticket_url, "universal", CODE, RECOVERY, engine)
+    # Its pages are server-rendered forms with the documented fields: auto finds the protocol enough.
+    assert done["engine"] == ("protocol" if engine == "auto" else engine)
