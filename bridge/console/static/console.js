@@ -457,7 +457,6 @@
       code.textContent = enrollment.id;
       idCell.appendChild(code);
       cell(row, STATE_LABELS[enrollment.state] || enrollment.state);
-      cell(row, enrollment.phone_number || "—");
       const button = document.createElement("button");
       button.type = "button";
       button.className = "quiet";
