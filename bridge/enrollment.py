@@ -75,6 +75,7 @@ class EnrollmentSession:
         code_source: m.CodeSource = "manual",
         autosubmit: InboxAutoSubmit | None = None,
         record_screens: bool = False,
+        engine_reason: str | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.id = enrollment_id
@@ -106,7 +107,7 @@ class EnrollmentSession:
         self._final_screenshot: bytes | None = None
         self.closed = False
         # Why ``engine: auto`` chose this session's engine (shown on the enrollment).
-        self.engine_reason: str | None = None
+        self._engine_reason = engine_reason
 
     @property
     def engine(self) -> str:
@@ -204,7 +205,7 @@ class EnrollmentSession:
             channel=self.channel,
             code_source=self.code_source,
             engine=self._engine.name,
-            engine_reason=self.engine_reason,
+            engine_reason=self._engine_reason,
             recovery_code=self._recovery_code if self.state is S.COMPLETED else None,
             last_error=self._last_error,
             code_attempts=self._code_attempts,
@@ -285,8 +286,8 @@ class EnrollmentSession:
                 f" (screenshot saved as {path.name})"
                 if path
                 else f" (see GET /v1/enrollments/{self.id}/screenshot)"
-                if self._engine.name == "browser"
-                else ""  # the protocol engine has no picture; it keeps the page's HTML instead
+                if self._final_screenshot is not None
+                else ""  # an engine without pictures (the protocol engine keeps the page's HTML instead)
             )
             raise WidgetUnrecognizedError(C.WIDGET_UNRECOGNIZED.message + where, enrollment_id=self.id)
 

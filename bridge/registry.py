@@ -115,6 +115,7 @@ class Registry:
         code_source: m.CodeSource = "manual",
         record_screens: bool = False,
         engine: EngineName = "browser",
+        engine_reason: str | None = None,
     ) -> EnrollmentSession:
         maker = self._engines.get(engine)
         if maker is None:
@@ -148,6 +149,7 @@ class Registry:
             code_source=code_source,
             autosubmit=InboxAutoSubmit(self.inbox, settings.inbox_wait_s),
             record_screens=record_screens,
+            engine_reason=engine_reason,
             clock=self._clock,
         )
         self.metrics.enrollments_started.inc()

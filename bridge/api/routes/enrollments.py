@@ -67,8 +67,9 @@ async def create_enrollment(
     policy = HostPolicy.of(settings.allowed_hosts)
     check_ticket_url(ticket_url, policy)
     engine, reason = await pick_engine(body.engine, ticket_url, settings, policy, body.guardian_url)
-    session = await registry.create(body.code_source, body.record_screens, engine=engine)
-    session.engine_reason = reason
+    session = await registry.create(
+        body.code_source, body.record_screens, engine=engine, engine_reason=reason
+    )
     if body.guardian_url and isinstance(session.engine_session, ProtocolSession):
         session.engine_session.service_url = body.guardian_url
     await session.start(ticket_url)
