@@ -10,6 +10,8 @@ import httpx
 import pytest
 
 from bridge.api import create_app
+from bridge.models import CapturedCall
+from bridge.protocol.compare import call_differences, outcome_differences
 from bridge.serving import ServerThread
 from guardian_bridge_fake.harness import FakeTenantClient
 from tests.api.conftest import TOKEN, bridge_settings
@@ -99,3 +101,35 @@ def test_a_protocol_enrollment_needs_no_browser(
     assert done["engine"] == "protocol"
     screenshot = browserless.get(f"/v1/enrollments/{done['id']}/screenshot")
     assert screenshot.status_code == 409
+
+
+def _scripted(
+    api: httpx.Client, fake: FakeTenantClient, engine: str
+) -> tuple[dict[str, object], list[CapturedCall]]:
+    """Invalid number, number, wrong code, resend, right code: the same script on either engine."""
+    started = api.post(
+        "/v1/enrollments", json={"ticket_url": fake.create_ticket()["ticket_url"], "engine": engine}
+    )
+    eid = started.json()["id"]
+    api.post(f"/v1/enrollments/{eid}/phone", json={"phone_number": "+15555550100"})
+    api.post(f"/v1/enrollments/{eid}/phone", json={"phone_number": PHONE})
+    api.post(
+        f"/v1/enrollments/{eid}/code", json={"code": "000000" if fake.latest_code(PHONE) != "000000" else "1"}
+    )
+    api.post(f"/v1/enrollments/{eid}/resend")
+    done: dict[str, object] = api.post(
+        f"/v1/enrollments/{eid}/code", json={"code": fake.latest_code(PHONE)}
+    ).json()
+    calls = api.get(f"/v1/enrollments/{eid}/calls").json()["calls"]
+    return done, [CapturedCall.model_validate(c) for c in calls]
+
+
+def test_the_protocol_engine_makes_the_calls_the_widget_makes(
+    flavour: str, api: httpx.Client, fake: FakeTenantClient
+) -> None:
+    """The browser is the oracle: same calls by shape and order, same outcomes, step by step."""
+    browser, browser_calls = _scripted(api, fake, "browser")
+    protocol, protocol_calls = _scripted(api, fake, "protocol")
+    assert browser["state"] == "completed"
+    assert outcome_differences(browser, protocol) == []
+    assert call_differences(browser_calls, protocol_calls) == []
