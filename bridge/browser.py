@@ -90,11 +90,16 @@ class BrowserManager:
 
     name: Literal["browser"] = "browser"
 
-    def __init__(self, settings: BridgeSettings, policy: HostPolicy | None = None) -> None:
+    def __init__(
+        self, settings: BridgeSettings, policy: HostPolicy | None = None, *, shared: Browser | None = None
+    ) -> None:
         self._settings = settings
         self._policy = policy if policy is not None else browser_host_policy(settings)
         self._pw: Playwright | None = None
         self._browser: Browser | None = None
+        # A running browser its owner lends (a test session serving many bridges on one Chromium): used
+        # while connected and never closed here; should it go away, this manager launches its own.
+        self._shared = shared
         self._lock = asyncio.Lock()
         self._closing = False
         self.restarts = 0
@@ -115,6 +120,10 @@ class BrowserManager:
     async def _ensure(self) -> Browser:
         if self._browser is not None and self._browser.is_connected():
             return self._browser
+        if self._shared is not None and self._shared.is_connected():
+            self._shared.on("disconnected", self._on_disconnected)
+            self._browser = self._shared
+            return self._shared
         if self._pw is None:
             self._pw = await async_playwright().start()
         try:
@@ -180,8 +189,9 @@ class BrowserManager:
         self._closing = True
         async with self._lock:
             if self._browser is not None:
-                with suppress(PlaywrightError):
-                    await self._browser.close()
+                if self._browser is not self._shared:
+                    with suppress(PlaywrightError):
+                        await self._browser.close()
                 self._browser = None
             if self._pw is not None:
                 await self._pw.stop()

@@ -18,12 +18,13 @@ from bridge.browser_binary import find_chromium
 from bridge.serving import ServerThread
 from guardian_bridge_fake.app import create_app
 from guardian_bridge_fake.harness import FakeTenantClient
+from tests.hosting import BridgeHost
 
 TESTS = Path(__file__).resolve().parent
 # Folders whose every test drives a real Chromium, itself or through a bridge it starts.
 BROWSER_FOLDERS = ("api", "cli", "web")
 # Fixtures that launch or hold a Chromium: a test using one, in any folder, is a browser test.
-BROWSER_FIXTURES = frozenset({"browser", "context", "page", "bridge_server", "check_bridge"})
+BROWSER_FIXTURES = frozenset({"browser", "context", "page", "bridge_host", "bridge_server", "check_bridge"})
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -39,6 +40,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def fake_server() -> Iterator[ServerThread]:
     with ServerThread(create_app()) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def bridge_host() -> Iterator[BridgeHost]:
+    """One Chromium, on its own loop, for every bridge the session serves (each with its own settings)."""
+    host = BridgeHost()
+    yield host
+    host.close()
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
 
 from fastapi import FastAPI
@@ -23,17 +23,24 @@ from bridge.ratelimit import RateLimiter
 from bridge.registry import Registry
 from bridge.settings import BridgeSettings
 from bridge.tickets import TicketIssuer
+from bridge.urls import HostPolicy
 
 log = logging.getLogger("bridge.api")
 
 
-def create_app(settings: BridgeSettings | None = None) -> FastAPI:
+def create_app(
+    settings: BridgeSettings | None = None,
+    *,
+    browser_manager: Callable[[BridgeSettings, HostPolicy], BrowserManager] = BrowserManager,
+) -> FastAPI:
+    """``browser_manager`` builds the app's ``BrowserManager``; a caller that already runs a browser passes
+    one that lends it (``partial(BrowserManager, shared=browser)``: the test suite does, for its bridges)."""
     settings = settings or BridgeSettings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         metrics = Metrics()
-        browser = BrowserManager(settings, browser_host_policy(settings))
+        browser = browser_manager(settings, browser_host_policy(settings))
         secret = settings.otp_inbox_secret.get_secret_value() if settings.otp_inbox_secret else None
         inbox = OtpInbox(secret, settings.otp_inbox_max_age_s)
         registry = Registry(settings, [browser, ProtocolEngine(settings)], inbox=inbox, metrics=metrics)

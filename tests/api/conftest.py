@@ -9,10 +9,10 @@ from typing import Any
 import httpx
 import pytest
 
-from bridge.api import create_app
 from bridge.serving import ServerThread
 from bridge.settings import BridgeSettings
 from guardian_bridge_fake.harness import FakeTenantClient
+from tests.hosting import BridgeHost, HostedBridge
 
 TOKEN = "test-token-1"
 
@@ -30,9 +30,11 @@ def bridge_settings(tmp: Path, **overrides: Any) -> BridgeSettings:
 
 
 @pytest.fixture(scope="session")
-def bridge_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerThread]:
+def bridge_server(
+    tmp_path_factory: pytest.TempPathFactory, bridge_host: BridgeHost
+) -> Iterator[HostedBridge]:
     settings = bridge_settings(tmp_path_factory.mktemp("bridge"))
-    with ServerThread(create_app(settings)) as server:
+    with bridge_host.serve(settings) as server:
         yield server
 
 

@@ -12,10 +12,10 @@ from typing import Any
 import httpx
 import pytest
 
-from bridge.api import create_app
 from bridge.serving import ServerThread
 from guardian_bridge_fake.harness import FakeTenantClient
 from tests.api.conftest import TOKEN, bridge_settings
+from tests.hosting import BridgeHost
 
 PHONE = "+14155550123"
 
@@ -218,10 +218,12 @@ def test_five_parallel_enrollments_stay_isolated(
     assert len({r["recovery_code"] for r in results}) == 5
 
 
-def test_idle_enrollments_expire_and_close(tmp_path: Path, fake: FakeTenantClient) -> None:
+def test_idle_enrollments_expire_and_close(
+    bridge_host: BridgeHost, tmp_path: Path, fake: FakeTenantClient
+) -> None:
     settings = bridge_settings(tmp_path, idle_ttl_s=1.0, reap_interval_s=0.2)
     with (
-        ServerThread(create_app(settings)) as server,
+        bridge_host.serve(settings) as server,
         httpx.Client(
             base_url=server.base_url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=30
         ) as client,
@@ -242,10 +244,12 @@ def test_idle_enrollments_expire_and_close(tmp_path: Path, fake: FakeTenantClien
         )
 
 
-def test_session_limit_is_429_with_retry_after(tmp_path: Path, fake: FakeTenantClient) -> None:
+def test_session_limit_is_429_with_retry_after(
+    bridge_host: BridgeHost, tmp_path: Path, fake: FakeTenantClient
+) -> None:
     settings = bridge_settings(tmp_path, max_enrollments=1)
     with (
-        ServerThread(create_app(settings)) as server,
+        bridge_host.serve(settings) as server,
         httpx.Client(
             base_url=server.base_url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=30
         ) as client,

@@ -9,10 +9,9 @@ from typing import Any
 
 import httpx
 
-from bridge.api import create_app
-from bridge.serving import ServerThread
 from guardian_bridge_fake.harness import FakeTenantClient
 from tests.api.conftest import TOKEN, bridge_settings
+from tests.hosting import BridgeHost
 
 PHONE = "+14155550123"
 
@@ -88,11 +87,13 @@ def test_calls_cursor_returns_only_newer_calls(
     assert any(c["endpoint"] == "sms-enroll" for c in newer["calls"])
 
 
-def test_unredacted_capture_is_an_explicit_setting(tmp_path: Path, fake: FakeTenantClient) -> None:
+def test_unredacted_capture_is_an_explicit_setting(
+    bridge_host: BridgeHost, tmp_path: Path, fake: FakeTenantClient
+) -> None:
     fake.set_experience("classic")
     settings = bridge_settings(tmp_path, capture_unredacted=True)
     with (
-        ServerThread(create_app(settings)) as server,
+        bridge_host.serve(settings) as server,
         httpx.Client(
             base_url=server.base_url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=30
         ) as client,

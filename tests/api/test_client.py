@@ -32,6 +32,7 @@ from bridge.serving import ServerThread, free_port
 from guardian_bridge_fake.app import create_app as create_fake_app
 from guardian_bridge_fake.harness import FakeTenantClient
 from tests.api.conftest import TOKEN, bridge_settings
+from tests.hosting import BridgeHost
 
 S = EnrollmentState
 PHONE = "+14155550123"
@@ -68,7 +69,9 @@ def _cancel_what_the_test_left_open(bridge_server: ServerThread) -> Iterator[Non
 
 
 @pytest.fixture(scope="module")
-def inbox_tenant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, FakeTenantClient]]:
+def inbox_tenant(
+    bridge_host: BridgeHost, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, FakeTenantClient]]:
     """A second fake tenant whose SMS provider forwards every code, signed, to a second bridge's OTP
     inbox; that bridge also creates tickets from user ids through the tenant's Management API."""
     bridge_port = free_port()
@@ -83,7 +86,7 @@ def inbox_tenant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str
             auth0_client_id="fake-client",
             auth0_client_secret="fake-secret",
         )
-        with ServerThread(create_app(settings), port=bridge_port) as server:
+        with bridge_host.serve(settings, port=bridge_port) as server:
             client = FakeTenantClient(tenant.base_url)
             yield server.base_url, client
             client.close()

@@ -10,11 +10,11 @@ from typing import Any
 import httpx
 import pytest
 
-from bridge.api import create_app
 from bridge.serving import ServerThread
 from guardian_bridge_fake.app import create_app as create_fake
 from guardian_bridge_fake.harness import FakeTenantClient
 from tests.api.conftest import TOKEN, bridge_settings
+from tests.hosting import BridgeHost, HostedBridge
 
 PHONE = "+14155550123"
 PHONE_ENDPOINT = {"classic": "sms-enroll", "universal": "u/mfa-sms-enrollment"}
@@ -22,10 +22,10 @@ CODE_ENDPOINT = {"classic": "verify-otp", "universal": "u/mfa-sms-enrollment-ver
 
 
 @pytest.fixture(scope="module")
-def quick_bridge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerThread]:
+def quick_bridge(bridge_host: BridgeHost, tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostedBridge]:
     """A bridge with a short step timeout, so a hanging tenant shows within the test's patience."""
     settings = bridge_settings(tmp_path_factory.mktemp("faults"), step_timeout_s=3)
-    with ServerThread(create_app(settings)) as server:
+    with bridge_host.serve(settings) as server:
         yield server
 
 

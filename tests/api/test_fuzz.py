@@ -25,6 +25,7 @@ from bridge.serving import ServerThread
 from bridge.settings import BridgeSettings
 from guardian_bridge_fake.harness import FakeTenantClient
 from tests.api.conftest import TOKEN, bridge_settings
+from tests.hosting import BridgeHost, HostedBridge
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 PHONE = "+14155550177"
@@ -37,7 +38,7 @@ schema = schemathesis.openapi.from_dict(SPEC)
 
 
 @pytest.fixture(scope="module")
-def fuzz_bridge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerThread]:
+def fuzz_bridge(bridge_host: BridgeHost, tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostedBridge]:
     """A bridge of its own: hundreds of refused creations must not drain the shared bridge's per-token
     rate limit for the tests that follow; the inbox is on so its route is fuzzed past the switch."""
     settings_ = bridge_settings(
@@ -45,7 +46,7 @@ def fuzz_bridge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerThre
         create_rate_per_minute=100_000,
         otp_inbox_secret="fuzz-inbox-secret",
     )
-    with ServerThread(create_app(settings_)) as server:
+    with bridge_host.serve(settings_) as server:
         yield server
 
 

@@ -21,12 +21,13 @@ from bridge.api import create_app
 from bridge.serving import ServerThread
 from guardian_bridge_fake.harness import FakeTenantClient
 from tests.api.conftest import TOKEN, bridge_settings
+from tests.hosting import BridgeHost, HostedBridge
 from tests.processes import browser_processes
 
 PHONE = "+14155550123"
 
 
-def _client(server: ServerThread) -> httpx.Client:
+def _client(server: ServerThread | HostedBridge) -> httpx.Client:
     return httpx.Client(base_url=server.base_url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=60)
 
 
@@ -142,11 +143,14 @@ def hostile_site(sentinel: tuple[ServerThread, list[str]]) -> Iterator[ServerThr
 
 
 def test_requests_to_hosts_outside_the_allowlist_never_leave_the_browser(
-    tmp_path: Path, hostile_site: ServerThread, sentinel: tuple[ServerThread, list[str]]
+    bridge_host: BridgeHost,
+    tmp_path: Path,
+    hostile_site: ServerThread,
+    sentinel: tuple[ServerThread, list[str]],
 ) -> None:
     settings = bridge_settings(tmp_path, step_timeout_s=2, save_screenshots=True)
     internal_host = f"localhost:{sentinel[0].port}"
-    with ServerThread(create_app(settings)) as server, _client(server) as client:
+    with bridge_host.serve(settings) as server, _client(server) as client:
         response = client.post(
             "/v1/enrollments", json={"ticket_url": f"{hostile_site.base_url}/guardian/enroll"}
         )
@@ -193,9 +197,9 @@ def test_metrics_and_readiness(
         assert anonymous.get("/readyz").status_code == 204
 
 
-def test_creation_is_rate_limited_per_token(tmp_path: Path) -> None:
+def test_creation_is_rate_limited_per_token(bridge_host: BridgeHost, tmp_path: Path) -> None:
     settings = bridge_settings(tmp_path, create_rate_per_minute=2)
-    with ServerThread(create_app(settings)) as server, _client(server) as client:
+    with bridge_host.serve(settings) as server, _client(server) as client:
         bad = {"ticket_url": "https://evil.example.com/x"}
         assert [client.post("/v1/enrollments", json=bad).status_code for _ in range(2)] == [422, 422]
         limited = client.post("/v1/enrollments", json=bad)
@@ -218,10 +222,10 @@ def test_oversized_bodies_are_refused(api: httpx.Client) -> None:
 
 
 def test_traces_are_opt_in_private_and_deleted_with_the_enrollment(
-    tmp_path: Path, fake: FakeTenantClient
+    bridge_host: BridgeHost, tmp_path: Path, fake: FakeTenantClient
 ) -> None:
     settings = bridge_settings(tmp_path, trace=True, retention_s=0.5, reap_interval_s=0.2)
-    with ServerThread(create_app(settings)) as server, _client(server) as client:
+    with bridge_host.serve(settings) as server, _client(server) as client:
         eid = client.post("/v1/enrollments", json={"ticket_url": fake.create_ticket()["ticket_url"]}).json()[
             "id"
         ]
@@ -236,9 +240,11 @@ def test_traces_are_opt_in_private_and_deleted_with_the_enrollment(
         assert not trace.exists()
 
 
-def test_nothing_is_written_to_disk_by_default(tmp_path: Path, hostile_site: ServerThread) -> None:
+def test_nothing_is_written_to_disk_by_default(
+    bridge_host: BridgeHost, tmp_path: Path, hostile_site: ServerThread
+) -> None:
     with (
-        ServerThread(create_app(bridge_settings(tmp_path, step_timeout_s=2))) as server,
+        bridge_host.serve(bridge_settings(tmp_path, step_timeout_s=2)) as server,
         _client(server) as client,
     ):
         response = client.post(

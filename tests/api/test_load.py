@@ -16,10 +16,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bridge.api import create_app
-from bridge.serving import ServerThread
 from guardian_bridge_fake.harness import FakeTenantClient
 from tests.api.conftest import TOKEN, bridge_settings
+from tests.hosting import BridgeHost
 
 BURST = 30
 SESSIONS = 8
@@ -68,7 +67,7 @@ async def _enroll(client: httpx.AsyncClient, fake: FakeTenantClient, ticket_url:
 
 @pytest.mark.timeout(90)
 def test_a_burst_of_30_completes_or_is_refused_cleanly_and_leaks_nothing(
-    tmp_path: Path, fake: FakeTenantClient
+    bridge_host: BridgeHost, tmp_path: Path, fake: FakeTenantClient
 ) -> None:
     settings = bridge_settings(tmp_path, max_enrollments=SESSIONS, queue_timeout_s=2, max_queue=QUEUE)
     phones = [f"+1415555{300 + n:04d}" for n in range(BURST)]
@@ -82,7 +81,7 @@ def test_a_burst_of_30_completes_or_is_refused_cleanly_and_leaks_nothing(
             return await asyncio.wait_for(asyncio.gather(*runs), BURST_DEADLINE_S)
 
     with (
-        ServerThread(create_app(settings)) as server,
+        bridge_host.serve(settings) as server,
         httpx.Client(
             base_url=server.base_url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=30
         ) as api,

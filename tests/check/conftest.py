@@ -15,7 +15,6 @@ from xml.etree import ElementTree as ET
 import pytest
 from typer.testing import CliRunner
 
-from bridge.api import create_app
 from bridge.check.codes import OutboxCodes
 from bridge.check.contract import Contract, Recording
 from bridge.check.runner import Target, record
@@ -24,6 +23,7 @@ from bridge.client import AsyncBridgeClient
 from bridge.serving import ServerThread
 from bridge.settings import BridgeSettings
 from guardian_bridge_fake.harness import FakeTenantClient
+from tests.hosting import BridgeHost, HostedBridge
 
 TOKEN = "check-test-token"
 PHONE = "+14155550123"
@@ -37,7 +37,7 @@ def committed(flavour: str) -> Contract:
 
 
 @pytest.fixture(scope="session")
-def check_bridge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerThread]:
+def check_bridge(tmp_path_factory: pytest.TempPathFactory, bridge_host: BridgeHost) -> Iterator[HostedBridge]:
     values: dict[str, Any] = {
         "api_tokens": [TOKEN],
         "allowed_hosts": ["127.0.0.1"],
@@ -45,7 +45,7 @@ def check_bridge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerThr
         "max_enrollments": 6,
         "artifacts_dir": tmp_path_factory.mktemp("check") / "artifacts",
     }
-    with ServerThread(create_app(BridgeSettings(**values))) as server:
+    with bridge_host.serve(BridgeSettings(**values)) as server:
         yield server
 
 

@@ -12,12 +12,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bridge.api import create_app
 from bridge.cli.enroll import ExitCode
 from bridge.serving import ServerThread
 from guardian_bridge_fake.harness import FakeTenantClient
 from tests.api.conftest import TOKEN, bridge_settings
 from tests.cli.conftest import INBOX_SECRET, PHONE, run_cli, run_with_code_on_stdin
+from tests.hosting import BridgeHost, HostedBridge
 
 ACTION = Path(__file__).resolve().parents[2] / "examples" / "auth0-action-forward-otp.js"
 # Calls the Action the way Auth0 would: an event with message_options and secrets, and an api object.
@@ -32,9 +32,11 @@ action.onExecuteSendPhoneMessage({ message_options: options, secrets }, {}).then
 
 
 @pytest.fixture(scope="module")
-def running_bridge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerThread]:
+def running_bridge(
+    bridge_host: BridgeHost, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[HostedBridge]:
     settings = bridge_settings(tmp_path_factory.mktemp("bridge"), otp_inbox_secret=INBOX_SECRET)
-    with ServerThread(create_app(settings)) as server:
+    with bridge_host.serve(settings) as server:
         yield server
 
 
