@@ -162,7 +162,8 @@
     if (!enrollment) return;
     if (!ACTIVE.has(enrollment.state) && enrollment.state !== "failed") {
       // Only a failed enrollment keeps a picture of its last page; the others' pages are closed.
-      $("screenshot-caption").textContent = "The widget's page closed when the enrollment ended; the last picture stays above.";
+      $("screenshot").hidden = true;
+      $("screenshot-caption").textContent = "The widget's page closed when the enrollment ended.";
       return;
     }
     let blob;
