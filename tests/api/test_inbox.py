@@ -15,11 +15,11 @@ from typing import Any
 import httpx
 import pytest
 
-from bridge.api import create_app
 from bridge.serving import ServerThread, free_port
 from guardian_bridge_fake.app import create_app as create_fake
 from guardian_bridge_fake.harness import FakeTenantClient
 from tests.api.conftest import TOKEN, bridge_settings
+from tests.hosting import BridgeHost
 
 SECRET = "inbox-secret-for-tests"
 PHONE = "+14155550123"
@@ -28,7 +28,7 @@ PHONE = "+14155550123"
 class Pair:
     """A fake tenant whose SMS hook forwards to a bridge whose Auth0 credentials point at the fake."""
 
-    def __init__(self, tmp: Path) -> None:
+    def __init__(self, tmp: Path, host: BridgeHost) -> None:
         bridge_port, fake_port = free_port(), free_port()
         bridge_url, fake_url = f"http://127.0.0.1:{bridge_port}", f"http://127.0.0.1:{fake_port}"
         self.fake_server = ServerThread(
@@ -43,7 +43,8 @@ class Pair:
             auth0_client_id="fake-client",
             auth0_client_secret="fake-secret",
         )
-        self.bridge_server = ServerThread(create_app(settings), port=bridge_port)
+        # The bridge runs on the session's shared bridge browser.
+        self.bridge_server = host.serve(settings, port=bridge_port)
         self.fake = FakeTenantClient(fake_url)
         self.api = httpx.Client(
             base_url=bridge_url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=60.0
@@ -62,8 +63,8 @@ class Pair:
 
 
 @pytest.fixture(scope="module")
-def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
-    with Pair(tmp_path_factory.mktemp("inbox")) as p:
+def pair(tmp_path_factory: pytest.TempPathFactory, bridge_host: BridgeHost) -> Iterator[Pair]:
+    with Pair(tmp_path_factory.mktemp("inbox"), bridge_host) as p:
         yield p
 
 

@@ -18,6 +18,7 @@ from guardian_bridge_fake.harness import FakeTenantClient
 from tests.api.conftest import TOKEN as PAIR_TOKEN
 from tests.api.test_inbox import Pair
 from tests.check.conftest import PHONE, TOKEN, committed
+from tests.hosting import BridgeHost
 
 
 @pytest.fixture
@@ -95,8 +96,8 @@ async def test_checks_need_the_token(check_bridge: ServerThread) -> None:
 
 
 @pytest.fixture(scope="module")
-def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
-    with Pair(tmp_path_factory.mktemp("check-inbox")) as p:
+def pair(tmp_path_factory: pytest.TempPathFactory, bridge_host: BridgeHost) -> Iterator[Pair]:
+    with Pair(tmp_path_factory.mktemp("check-inbox"), bridge_host) as p:
         p.fake.reset()
         yield p
 
