@@ -13,6 +13,7 @@ from bridge import __version__
 from bridge.cli.demo import DemoExperience
 from bridge.cli.enroll import EXIT_CODES_HELP, CodeFrom
 from bridge.cli.fake import require_fake
+from bridge.models import EngineChoice
 
 app = typer.Typer(
     name="guardian-bridge",
@@ -33,6 +34,14 @@ UserIdOption = Annotated[
 ]
 BridgeOption = Annotated[
     str | None, typer.Option(help="URL of a running bridge; without it one starts in this process.")
+]
+EngineOption = Annotated[
+    EngineChoice | None,
+    typer.Option(
+        show_default=False,
+        help="browser, protocol (the widget's protocol over plain HTTP) or auto; "
+        "default: the bridge's BRIDGE_DEFAULT_ENGINE.",
+    ),
 ]
 TokenOption = Annotated[
     str | None,
@@ -140,6 +149,7 @@ def enroll(
     json_output: Annotated[
         bool, typer.Option("--json", help="Print one JSON object (the enrollment and exit_code) only.")
     ] = False,
+    engine: EngineOption = None,
 ) -> None:
     """Enroll one phone from start to finish, showing each step as it happens.
 
@@ -165,6 +175,7 @@ def enroll(
         inbox_secret=inbox_secret,
         listen_port=listen_port,
         json_output=json_output,
+        engine=engine,
     )
     raise typer.Exit(run_enroll(options))
 

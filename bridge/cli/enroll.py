@@ -36,7 +36,7 @@ from bridge.errors import (
     WidgetTimeoutError,
     WidgetUnrecognizedError,
 )
-from bridge.models import Enrollment, EnrollmentState
+from bridge.models import EngineChoice, Enrollment, EnrollmentState
 from bridge.outcomes import ExitClass, exit_class_of
 from bridge.phone import mask
 from bridge.target import EnrollmentTarget
@@ -155,11 +155,13 @@ class EnrollmentRunner(FlowHooks):
         *,
         max_code_attempts: int = MAX_CODE_ATTEMPTS,
         inbox_timeout_s: float = 300.0,
+        engine: EngineChoice | None = None,
     ) -> None:
         self.client = client
         self.display = display
         self.max_code_attempts = max_code_attempts
         self.inbox_timeout_s = inbox_timeout_s
+        self.engine = engine
         self.current: Enrollment | None = None
         self._shown = 0
         self._phone = ""
@@ -189,6 +191,7 @@ class EnrollmentRunner(FlowHooks):
             max_code_attempts=self.max_code_attempts,
             timeout=self.inbox_timeout_s,
             phone_step=True,
+            engine=self.engine,
         )
         codes = _AskedCodes(ask) if ask is not None else None
         return self.client.run_flow(plan, codes, self, poll_interval=INBOX_POLL_S)
@@ -253,6 +256,7 @@ class EnrollOptions:
     inbox_secret: str | None = None
     listen_port: int | None = None
     json_output: bool = False
+    engine: EngineChoice | None = None  # None: the bridge's BRIDGE_DEFAULT_ENGINE
 
 
 def _stdin_code(_: Enrollment, __: int) -> str | None:
@@ -314,7 +318,7 @@ def run_enroll(options: EnrollOptions) -> int:
     }[code_from]
     try:
         with _bridge(options, code_from, display) as client:
-            runner = EnrollmentRunner(client, display)
+            runner = EnrollmentRunner(client, display, engine=options.engine)
             outcome = runner.attempt(
                 ticket_url=options.ticket_url, user_id=options.user_id, phone=options.phone, ask=ask
             )

@@ -28,6 +28,7 @@ from bridge.models import (
     CallPage,
     Channel,
     CodeSource,
+    EngineChoice,
     Enrollment,
     EnrollmentState,
     Event,
@@ -87,14 +88,17 @@ class AsyncBridgeClient(core.ClientBase):
         channel: Channel = "sms",
         code_source: CodeSource | None = None,
         record_screens: bool = False,
+        engine: EngineChoice | None = None,
     ) -> Enrollment:
         """Opens the ticket (or one the bridge creates for ``user_id``); with a phone, runs that step too.
 
         With ``code_source="inbox"`` the bridge submits the code itself, so the state moves on alone.
         With ``record_screens`` the bridge records every screen reached (see ``screens``).
+        ``engine`` (browser, protocol or auto) overrides the bridge's BRIDGE_DEFAULT_ENGINE.
         """
         target = EnrollmentTarget.of(ticket_url, user_id)
-        return await self._send(core.start_call(target, phone_number, channel, code_source, record_screens))
+        call = core.start_call(target, phone_number, channel, code_source, record_screens, engine)
+        return await self._send(call)
 
     async def submit_phone(
         self, enrollment_id: str, phone_number: str, channel: Channel | None = None
@@ -207,6 +211,7 @@ class AsyncBridgeClient(core.ClientBase):
         channel: Channel = "sms",
         max_code_attempts: int = 3,
         timeout: float = 300.0,  # noqa: ASYNC109 - the same signature as BridgeClient.enroll, on purpose
+        engine: EngineChoice | None = None,
     ) -> Enrollment:
         """Runs the whole flow (start with ``phone``, then the code) and returns the final enrollment.
 
@@ -225,6 +230,7 @@ class AsyncBridgeClient(core.ClientBase):
             inbox=inbox,
             max_code_attempts=max_code_attempts,
             timeout=timeout,
+            engine=engine,
         )
         return await self.run_flow(plan, AsyncCallableCodes(code_source) if callable(code_source) else None)
 

@@ -24,6 +24,7 @@ from bridge.models import (
     CallPage,
     Channel,
     CodeSource,
+    EngineChoice,
     Enrollment,
     EnrollmentList,
     EnrollmentState,
@@ -79,6 +80,7 @@ def start_call(
     channel: Channel,
     code_source: CodeSource | None,
     record_screens: bool = False,
+    engine: EngineChoice | None = None,
 ) -> Call[Enrollment]:
     body: dict[str, Any] = {"channel": channel}
     # Optional fields go out only when given, so the body stays valid for servers that predate them.
@@ -87,6 +89,7 @@ def start_call(
         "user_id": target.user_id,
         "phone_number": phone_number,
         "code_source": code_source,
+        "engine": engine,
     }
     body.update({name: value for name, value in optional.items() if value is not None})
     if record_screens:

@@ -22,7 +22,16 @@ from bridge.client.flow import (
     WaitFor,
     enroll_flow,
 )
-from bridge.models import CallPage, Channel, CodeSource, Enrollment, EnrollmentState, Health, ScreenSnapshot
+from bridge.models import (
+    CallPage,
+    Channel,
+    CodeSource,
+    EngineChoice,
+    Enrollment,
+    EnrollmentState,
+    Health,
+    ScreenSnapshot,
+)
 from bridge.target import EnrollmentTarget
 
 T = TypeVar("T")
@@ -74,14 +83,17 @@ class BridgeClient(core.ClientBase):
         channel: Channel = "sms",
         code_source: CodeSource | None = None,
         record_screens: bool = False,
+        engine: EngineChoice | None = None,
     ) -> Enrollment:
         """Opens the ticket (or one the bridge creates for ``user_id``); with a phone, runs that step too.
 
         With ``code_source="inbox"`` the bridge submits the code itself, so the state moves on alone.
         With ``record_screens`` the bridge records every screen reached (see ``screens``).
+        ``engine`` (browser, protocol or auto) overrides the bridge's BRIDGE_DEFAULT_ENGINE.
         """
         target = EnrollmentTarget.of(ticket_url, user_id)
-        return self._send(core.start_call(target, phone_number, channel, code_source, record_screens))
+        call = core.start_call(target, phone_number, channel, code_source, record_screens, engine)
+        return self._send(call)
 
     def submit_phone(
         self, enrollment_id: str, phone_number: str, channel: Channel | None = None
@@ -161,6 +173,7 @@ class BridgeClient(core.ClientBase):
         channel: Channel = "sms",
         max_code_attempts: int = 3,
         timeout: float = 300.0,
+        engine: EngineChoice | None = None,
     ) -> Enrollment:
         """Runs the whole flow; see ``AsyncBridgeClient.enroll`` (here a ``code_source`` returns a str)."""
         inbox = core.uses_inbox(code_source, max_code_attempts)
@@ -171,6 +184,7 @@ class BridgeClient(core.ClientBase):
             inbox=inbox,
             max_code_attempts=max_code_attempts,
             timeout=timeout,
+            engine=engine,
         )
         return self.run_flow(plan, CallableCodes(code_source) if callable(code_source) else None)
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, Protocol, TypeAlias
 
 from bridge.client._core import Call, code_call, inbox_settled, phone_call, start_call
-from bridge.models import Channel, CodeSource, Enrollment, EnrollmentState
+from bridge.models import Channel, CodeSource, EngineChoice, Enrollment, EnrollmentState
 from bridge.target import EnrollmentTarget
 
 S = EnrollmentState
@@ -35,6 +35,7 @@ class FlowPlan:
     record_screens: bool = False
     probe_phone: str | None = None  # a number the widget must refuse, sent (and reported) before the real one
     probe_code: bool = False  # a wrong code sent (and reported) before the first real one
+    engine: EngineChoice | None = None  # browser, protocol or auto; None: the bridge's default
 
     def __post_init__(self) -> None:
         if self.max_code_attempts < 1:
@@ -101,7 +102,7 @@ def enroll_flow(plan: FlowPlan) -> Flow:
     first_phone = plan.probe_phone or plan.phone
     enrollment: Enrollment
     if plan.phone_step and not plan.inbox:
-        opened = start_call(plan.target, None, plan.channel, None, plan.record_screens)
+        opened = start_call(plan.target, None, plan.channel, None, plan.record_screens, plan.engine)
         enrollment = yield Send(opened, "open")
         if enrollment.state is not S.AWAITING_PHONE:
             return enrollment
@@ -113,7 +114,9 @@ def enroll_flow(plan: FlowPlan) -> Flow:
         if plan.probe_phone is None and not plan.inbox:
             yield PrepareCode()
         code_source: CodeSource | None = "inbox" if plan.inbox else None
-        opened = start_call(plan.target, first_phone, plan.channel, code_source, plan.record_screens)
+        opened = start_call(
+            plan.target, first_phone, plan.channel, code_source, plan.record_screens, plan.engine
+        )
         enrollment = yield Send(opened, "open_and_send")
     if plan.probe_phone is not None:
         yield Probed("phone", enrollment, plan.probe_phone)

@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from bridge.api import create_app
+from bridge.client import BridgeClient
 from bridge.models import CapturedCall
 from bridge.protocol.compare import call_differences, outcome_differences
 from bridge.serving import ServerThread
@@ -133,3 +134,20 @@ def test_the_protocol_engine_makes_the_calls_the_widget_makes(
     assert browser["state"] == "completed"
     assert outcome_differences(browser, protocol) == []
     assert call_differences(browser_calls, protocol_calls) == []
+
+
+def test_the_python_client_takes_the_engine(
+    flavour: str, bridge_server: ServerThread, fake: FakeTenantClient
+) -> None:
+    with BridgeClient(bridge_server.base_url, token=TOKEN) as client:
+        opened = client.start(fake.create_ticket()["ticket_url"], engine="protocol")
+        assert (opened.state.value, opened.engine) == ("awaiting_phone", "protocol")
+        client.cancel(opened.id)
+        done = client.enroll(
+            fake.create_ticket()["ticket_url"],
+            phone=PHONE,
+            code_source=lambda _: fake.latest_code(PHONE),
+            engine="auto",
+        )
+        assert (done.state.value, done.engine) == ("completed", "protocol")
+        assert done.engine_reason is not None
