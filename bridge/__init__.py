@@ -39,6 +39,7 @@ from bridge.models import (
     Step,
 )
 
+# The one place the version is written: the build (hatch, pyproject.toml) reads it from here.
 __version__ = "0.1.0"
 
 __all__ = [

@@ -10,7 +10,8 @@ appear in a message or a repr.
         done = await bridge.enroll(ticket_url, phone="+14155550123", code_source=ask_the_user)
 
 Layout: ``_core`` describes every call once (sans I/O), ``_async`` and ``_sync`` only perform it,
-``_sse`` decodes the event stream.
+``_sse`` decodes the event stream; ``flow`` plans the whole enrollment once (``enroll``, the command line
+and the contract check run it through ``run_flow``).
 """
 
 from bridge.client._async import AsyncBridgeClient
