@@ -27,6 +27,7 @@ from bridge.artifacts import Artifacts
 from bridge.browser_binary import find_chromium
 from bridge.call_log import CallLog
 from bridge.capture import PlaywrightCapture
+from bridge.engine import SessionOptions
 from bridge.errors import (
     BridgeError,
     BrowserCrashedError,
@@ -167,8 +168,11 @@ class BrowserManager:
                 proxy=proxy,
             )
 
-    async def new_session(self, calls: CallLog, redactor: Redactor, artifacts: Artifacts) -> BrowserSession:
-        """A fresh context and page for one enrollment, its calls recorded into ``calls``."""
+    async def new_session(
+        self, calls: CallLog, redactor: Redactor, artifacts: Artifacts, options: SessionOptions
+    ) -> BrowserSession:
+        """A fresh context and page for one enrollment, its calls recorded into ``calls`` (the widget page
+        itself tells the browser what ``options`` could)."""
         context = await self.new_context(self._policy.proxy_bypass())
         trace = self._settings.trace
         try:

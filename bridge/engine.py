@@ -15,6 +15,7 @@ context; the registry's admission control (session limit, wait queue) counts it 
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from bridge.artifacts import Artifacts
@@ -24,6 +25,14 @@ from bridge.redact import Redactor
 from bridge.widgets.base import WidgetDriver
 
 EngineName = Literal["browser", "protocol"]
+
+
+@dataclass(frozen=True)
+class SessionOptions:
+    """What a request may tell an engine about one enrollment; an engine ignores what it does not use."""
+
+    # Classic on the protocol engine: the Guardian API base, when the widget page does not declare it.
+    guardian_url: str | None = None
 
 
 class EngineSession(Protocol):
@@ -61,7 +70,9 @@ class Engine(Protocol):
     @property
     def name(self) -> EngineName: ...
 
-    async def new_session(self, calls: CallLog, redactor: Redactor, artifacts: Artifacts) -> EngineSession:
+    async def new_session(
+        self, calls: CallLog, redactor: Redactor, artifacts: Artifacts, options: SessionOptions
+    ) -> EngineSession:
         """A fresh session recording into ``calls``; debugging files go to ``artifacts``.
 
         Raises a ``BridgeError`` when the engine cannot make one now (e.g. browser_unavailable).

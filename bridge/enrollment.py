@@ -113,11 +113,6 @@ class EnrollmentSession:
     def engine(self) -> str:
         return self._engine.name
 
-    @property
-    def engine_session(self) -> EngineSession:
-        """The session of the engine this enrollment runs on (engine-specific options are set on it)."""
-        return self._engine
-
     # --- public steps ---
     async def start(self, ticket_url: str) -> None:
         ticket = dict(parse_qsl(urlsplit(ticket_url).query)).get("ticket")

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from bridge import models as m
 from bridge.artifacts import Artifacts
 from bridge.call_log import CallLog
-from bridge.engine import Engine, EngineName
+from bridge.engine import Engine, EngineName, SessionOptions
 from bridge.enrollment import EnrollmentSession, Limits
 from bridge.errors import EnrollmentNotFoundError, InvalidRequestError, SessionLimitError
 from bridge.inbox import OtpInbox
@@ -116,6 +116,7 @@ class Registry:
         record_screens: bool = False,
         engine: EngineName = "browser",
         engine_reason: str | None = None,
+        options: SessionOptions | None = None,
     ) -> EnrollmentSession:
         maker = self._engines.get(engine)
         if maker is None:
@@ -133,7 +134,7 @@ class Registry:
         )
         artifacts = Artifacts(settings.artifacts_dir, enrollment_id)
         try:
-            engine_session = await maker.new_session(calls, redactor, artifacts)
+            engine_session = await maker.new_session(calls, redactor, artifacts, options or SessionOptions())
         except BaseException:
             await self._release_slot()
             raise

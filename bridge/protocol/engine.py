@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from bridge.artifacts import Artifacts
 from bridge.call_log import CallLog
+from bridge.engine import SessionOptions
 from bridge.models import ScreenField, ScreenSnapshot
 from bridge.protocol.driver import ProtocolDriver
 from bridge.protocol.open import open_protocol
@@ -74,7 +75,8 @@ class ProtocolSession:
             k: [scrub(self._redactor.text(v)) for v in vs] for k, vs in screen_parts(driver.html).items()
         }
         form = driver.page.form
-        fields = [ScreenField(name=c.name, type=c.type) for c in (form.controls if form else []) if c.name]
+        controls = form.controls if form else []
+        fields = [ScreenField(name=c.name, type=c.type) for c in controls if c.name and c.tag != "button"]
         return ScreenSnapshot(name=name, path=self._path(driver), fields=fields, **parts)
 
     def _path(self, driver: ProtocolDriver | None) -> str:
@@ -96,5 +98,7 @@ class ProtocolEngine:
     def __init__(self, settings: BridgeSettings) -> None:
         self._settings = settings
 
-    async def new_session(self, calls: CallLog, redactor: Redactor, artifacts: Artifacts) -> ProtocolSession:
-        return ProtocolSession(self._settings, calls, redactor, artifacts)
+    async def new_session(
+        self, calls: CallLog, redactor: Redactor, artifacts: Artifacts, options: SessionOptions
+    ) -> ProtocolSession:
+        return ProtocolSession(self._settings, calls, redactor, artifacts, options.guardian_url)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from bridge.artifacts import Artifacts
 from bridge.call_log import CallLog
-from bridge.engine import Engine, EngineSession
+from bridge.engine import Engine, EngineSession, SessionOptions
 from bridge.protocol.engine import ProtocolEngine
 from bridge.redact import Redactor
 from bridge.settings import BridgeSettings
@@ -18,7 +18,8 @@ async def test_a_session_on_the_seam(flavour: str, fake: FakeTenantClient, tmp_p
     engine: Engine = ProtocolEngine(settings)  # mypy checks it fits the seam
     redactor = Redactor()
     calls = CallLog(redactor)
-    session: EngineSession = await engine.new_session(calls, redactor, Artifacts(tmp_path, "enr_1"))
+    artifacts = Artifacts(tmp_path, "enr_1")
+    session: EngineSession = await engine.new_session(calls, redactor, artifacts, SessionOptions())
     assert session.name == "protocol"
     driver = await session.open(fake.create_ticket()["ticket_url"], 5.0)
     assert driver is not None

@@ -10,6 +10,7 @@ from typing import Literal
 
 from bridge.artifacts import Artifacts
 from bridge.call_log import CallLog
+from bridge.engine import SessionOptions
 from bridge.models import Channel, Flavour, ScreenSnapshot
 from bridge.outcomes import Outcome
 from bridge.phone import PhoneNumber
@@ -95,7 +96,7 @@ class FakeEngine:
         self.sessions: list[FakeEngineSession] = []
 
     async def new_session(
-        self, calls: CallLog, redactor: Redactor, artifacts: Artifacts
+        self, calls: CallLog, redactor: Redactor, artifacts: Artifacts, options: SessionOptions
     ) -> FakeEngineSession:
         driver = self._drivers.pop(0) if self._drivers else FakeDriver()
         session = FakeEngineSession(driver)

@@ -18,10 +18,10 @@ from bridge.api.deps import (
     TicketsDep,
 )
 from bridge.api.schemas import CreateEnrollment, SubmitCode, SubmitPhone
+from bridge.engine import SessionOptions
 from bridge.errors import BridgeError, InboxDisabledError, InvalidRequestError, NotFoundError
 from bridge.phone import parse_e164
 from bridge.protocol.auto import pick_engine
-from bridge.protocol.engine import ProtocolSession
 from bridge.tickets import require_issuer
 from bridge.urls import HostPolicy, check_ticket_url
 
@@ -68,10 +68,12 @@ async def create_enrollment(
     check_ticket_url(ticket_url, policy)
     engine, reason = await pick_engine(body.engine, ticket_url, settings, policy, body.guardian_url)
     session = await registry.create(
-        body.code_source, body.record_screens, engine=engine, engine_reason=reason
+        body.code_source,
+        body.record_screens,
+        engine=engine,
+        engine_reason=reason,
+        options=SessionOptions(guardian_url=body.guardian_url),
     )
-    if body.guardian_url and isinstance(session.engine_session, ProtocolSession):
-        session.engine_session.service_url = body.guardian_url
     await session.start(ticket_url)
     if phone is not None and session.state is m.EnrollmentState.AWAITING_PHONE:
         await session.submit_phone(phone, body.channel)
