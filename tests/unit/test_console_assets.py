@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
+from typing import get_args
 
 import httpx
 import pytest
 
 from bridge.api import create_app
-from bridge.api.routes.console import CONTENT_SECURITY_POLICY
+from bridge.api.routes.console import CONTENT_SECURITY_POLICY, engines
 from bridge.console import ASSETS, read_asset
+from bridge.models import EngineChoice
 from bridge.settings import BridgeSettings
 
 HTML = read_asset("console.html").decode()
@@ -58,3 +60,7 @@ async def test_console_routes_exist_only_when_turned_on(console: bool, served: b
     transport = httpx.ASGITransport(app=create_app(BridgeSettings(console=console)))
     async with httpx.AsyncClient(transport=transport, base_url="http://bridge") as client:
         assert (await client.get("/console")).status_code == (200 if served else 404)
+
+
+def test_the_console_offers_exactly_the_engines_the_api_takes() -> None:
+    assert engines() == list(get_args(EngineChoice))

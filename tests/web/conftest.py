@@ -16,10 +16,10 @@ import httpx
 import pytest
 from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page
 
-from bridge.api import create_app
 from bridge.serving import ServerThread
 from bridge.settings import BridgeSettings
 from guardian_bridge_fake.harness import FakeTenantClient
+from tests.hosting import BridgeHost, HostedBridge
 
 ROOT = Path(__file__).resolve().parents[2]
 # Screenshots and accessibility reports of the pages, kept for people to look at (gitignored).
@@ -33,7 +33,10 @@ VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, 
 
 
 @pytest.fixture(scope="session")
-def web_bridge(fake_server: ServerThread, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerThread]:
+def web_bridge(
+    fake_server: ServerThread, bridge_host: BridgeHost, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[HostedBridge]:
+    """A bridge serving its console, with two API tokens, on the session's shared bridge Chromium."""
     settings = BridgeSettings(
         api_tokens=[TOKEN_A, TOKEN_B],
         allowed_hosts=["127.0.0.1"],
@@ -45,12 +48,12 @@ def web_bridge(fake_server: ServerThread, tmp_path_factory: pytest.TempPathFacto
         step_timeout_s=15,
         artifacts_dir=tmp_path_factory.mktemp("web-bridge") / "artifacts",
     )
-    with ServerThread(create_app(settings)) as server:
+    with bridge_host.serve(settings) as server:
         yield server
 
 
 @pytest.fixture
-def bridge_api(web_bridge: ServerThread, fake: FakeTenantClient) -> Iterator[dict[str, httpx.Client]]:
+def bridge_api(web_bridge: HostedBridge, fake: FakeTenantClient) -> Iterator[dict[str, httpx.Client]]:
     """An API client per token; afterwards every enrollment still running is cancelled (shared slots)."""
     clients = {
         token: httpx.Client(
@@ -87,7 +90,7 @@ class InApp:
 
 @pytest.fixture
 def inapp(
-    web_bridge: ServerThread, fake: FakeTenantClient, bridge_api: dict[str, httpx.Client]
+    web_bridge: HostedBridge, fake: FakeTenantClient, bridge_api: dict[str, httpx.Client]
 ) -> Iterator[InApp]:
     """The example app for a fresh user of the fake tenant, talking to the bridge with token A."""
     example = load_example()

@@ -7,8 +7,8 @@ import httpx
 import pytest
 from playwright.async_api import Page, expect
 
-from bridge.serving import ServerThread
 from guardian_bridge_fake.harness import FakeTenantClient
+from tests.hosting import HostedBridge
 from tests.web.conftest import INVALID_PHONE, PHONE, TOKEN_A, InApp, axe_violations, save_screens
 from tests.web.console_page import ConsolePage
 
@@ -30,7 +30,7 @@ async def _focus_order(page: Page, presses: int) -> list[str]:
 
 
 async def test_console_is_accessible_in_each_state_and_keyboard_ordered(
-    web_bridge: ServerThread, fake: FakeTenantClient, bridge_api: dict[str, httpx.Client], page: Page
+    web_bridge: HostedBridge, fake: FakeTenantClient, bridge_api: dict[str, httpx.Client], page: Page
 ) -> None:
     console = ConsolePage(page, web_bridge.base_url)
     await page.goto(f"{web_bridge.base_url}/console")

@@ -9,8 +9,8 @@ import httpx
 import pytest
 from playwright.async_api import Page, expect
 
-from bridge.serving import ServerThread
 from guardian_bridge_fake.harness import FakeTenantClient
+from tests.hosting import HostedBridge
 from tests.web.conftest import INVALID_PHONE, PHONE, TOKEN_A, TOKEN_B, PageWatch, save_screens
 from tests.web.console_page import ConsolePage
 
@@ -36,7 +36,7 @@ def flavour(request: pytest.FixtureRequest, fake: FakeTenantClient) -> str:
 
 async def test_full_enrollment_with_live_steps_screenshot_calls_and_recovery_code(
     flavour: str,
-    web_bridge: ServerThread,
+    web_bridge: HostedBridge,
     fake: FakeTenantClient,
     bridge_api: dict[str, httpx.Client],
     watched: tuple[Page, PageWatch],
@@ -76,8 +76,24 @@ async def test_full_enrollment_with_live_steps_screenshot_calls_and_recovery_cod
     assert await page.evaluate("() => localStorage.length") == 0
 
 
+async def test_the_engine_chosen_in_the_console_runs_the_enrollment(
+    web_bridge: HostedBridge, fake: FakeTenantClient, bridge_api: dict[str, httpx.Client], page: Page
+) -> None:
+    console = ConsolePage(page, web_bridge.base_url)
+    await console.open(TOKEN_A)
+    await page.get_by_label("Engine").select_option(label="Protocol (speaks its HTTP calls)")
+    await console.start(ticket_url=fake.create_ticket()["ticket_url"])
+    await expect(page.get_by_text("protocol engine")).to_be_visible()
+    await console.send_phone(PHONE)
+    await console.expect_state("Waiting for the code")
+    await console.verify(fake.latest_code(PHONE))
+    await console.expect_state("Completed")
+    await expect(page.get_by_role("status", name="Recovery code")).not_to_be_empty()
+    assert _newest(bridge_api[TOKEN_A])["engine"] == "protocol"
+
+
 async def test_wrong_code_is_shown_with_the_widgets_message_then_corrected(
-    web_bridge: ServerThread, fake: FakeTenantClient, bridge_api: dict[str, httpx.Client], page: Page
+    web_bridge: HostedBridge, fake: FakeTenantClient, bridge_api: dict[str, httpx.Client], page: Page
 ) -> None:
     console = ConsolePage(page, web_bridge.base_url)
     await console.open(TOKEN_A)
@@ -107,7 +123,7 @@ async def test_wrong_code_is_shown_with_the_widgets_message_then_corrected(
 
 
 async def test_invalid_number_is_refused_and_a_valid_one_accepted(
-    web_bridge: ServerThread, fake: FakeTenantClient, bridge_api: dict[str, httpx.Client], page: Page
+    web_bridge: HostedBridge, fake: FakeTenantClient, bridge_api: dict[str, httpx.Client], page: Page
 ) -> None:
     console = ConsolePage(page, web_bridge.base_url)
     await console.open(TOKEN_A)
@@ -123,7 +139,7 @@ async def test_invalid_number_is_refused_and_a_valid_one_accepted(
 
 
 async def test_cancel_ends_the_enrollment(
-    web_bridge: ServerThread, fake: FakeTenantClient, bridge_api: dict[str, httpx.Client], page: Page
+    web_bridge: HostedBridge, fake: FakeTenantClient, bridge_api: dict[str, httpx.Client], page: Page
 ) -> None:
     console = ConsolePage(page, web_bridge.base_url)
     await console.open(TOKEN_A)
@@ -140,7 +156,7 @@ async def test_cancel_ends_the_enrollment(
 
 
 async def test_an_enrollment_in_the_list_opens(
-    web_bridge: ServerThread, fake: FakeTenantClient, bridge_api: dict[str, httpx.Client], page: Page
+    web_bridge: HostedBridge, fake: FakeTenantClient, bridge_api: dict[str, httpx.Client], page: Page
 ) -> None:
     created = bridge_api[TOKEN_A].post(
         "/v1/enrollments", json={"ticket_url": fake.create_ticket()["ticket_url"], "phone_number": PHONE}
@@ -157,7 +173,7 @@ async def test_an_enrollment_in_the_list_opens(
 
 @pytest.mark.xfail(strict=True, reason="per-token isolation lands with the security issue")
 async def test_another_tokens_enrollments_are_not_listed(
-    web_bridge: ServerThread, fake: FakeTenantClient, bridge_api: dict[str, httpx.Client], page: Page
+    web_bridge: HostedBridge, fake: FakeTenantClient, bridge_api: dict[str, httpx.Client], page: Page
 ) -> None:
     theirs = bridge_api[TOKEN_B].post(
         "/v1/enrollments", json={"ticket_url": fake.create_ticket()["ticket_url"]}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from bridge.serving import ServerThread
+from tests.hosting import HostedBridge
 
 
 @pytest.mark.parametrize(
@@ -18,7 +18,7 @@ from bridge.serving import ServerThread
     ],
 )
 def test_each_file_is_served_with_the_security_headers(
-    web_bridge: ServerThread, path: str, media_type: str
+    web_bridge: HostedBridge, path: str, media_type: str
 ) -> None:
     response = httpx.get(web_bridge.base_url + path)
     assert response.status_code == 200
@@ -30,13 +30,13 @@ def test_each_file_is_served_with_the_security_headers(
     assert response.headers["referrer-policy"] == "no-referrer"
 
 
-def test_the_page_needs_no_token_but_the_api_behind_it_does(web_bridge: ServerThread) -> None:
+def test_the_page_needs_no_token_but_the_api_behind_it_does(web_bridge: HostedBridge) -> None:
     assert httpx.get(web_bridge.base_url + "/console").status_code == 200
     refused = httpx.get(web_bridge.base_url + "/v1/enrollments")
     assert refused.status_code == 401
     assert refused.json()["error"]["code"] == "unauthorized"
 
 
-def test_other_paths_under_console_are_not_found(web_bridge: ServerThread) -> None:
+def test_other_paths_under_console_are_not_found(web_bridge: HostedBridge) -> None:
     for path in ("/console/app.py", "/console/static/console.js", "/console/..%2f__init__.py"):
         assert httpx.get(web_bridge.base_url + path).status_code == 404

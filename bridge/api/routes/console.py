@@ -6,7 +6,7 @@ calls the same ``/v1`` API with it, so the console sees exactly what that token 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal, get_args, get_origin
 
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
@@ -63,11 +63,15 @@ async def style() -> Response:
 
 def engines() -> list[str]:
     """The engines a start may ask for, read from the request schema (none before it has the field)."""
-    field: dict[str, Any] = CreateEnrollment.model_json_schema().get("properties", {}).get("engine", {})
-    choices = field.get("enum") or [
-        option.get("const") for option in field.get("anyOf", []) if option.get("const") is not None
-    ]
-    return [str(choice) for choice in choices]
+    field = CreateEnrollment.model_fields.get("engine")
+    return _literals(field.annotation) if field is not None else []
+
+
+def _literals(annotation: Any) -> list[str]:
+    """The string values of a ``Literal`` annotation, also inside ``X | None``."""
+    if get_origin(annotation) is Literal:
+        return [str(value) for value in get_args(annotation)]
+    return [value for arg in get_args(annotation) for value in _literals(arg)]
 
 
 @router.get("/features.json")

@@ -121,6 +121,7 @@
     view.steps = enrollment.steps.slice();
     const parts = [`ID ${enrollment.id}`];
     if (enrollment.flavour) parts.push(`${enrollment.flavour} widget`);
+    if (enrollment.engine) parts.push(`${enrollment.engine} engine`);
     if (enrollment.phone_number) parts.push(`phone ${enrollment.phone_number}`);
     if (enrollment.code_attempts) parts.push(`${enrollment.code_attempts} code attempt(s)`);
     $("enrollment-meta").textContent = parts.join(" · ");
@@ -367,7 +368,7 @@
       return;
     }
     const body = ticketUrl ? { ticket_url: ticketUrl } : { user_id: userId };
-    if (!$("engine-row").hidden) body.engine = $("engine").value;
+    if (!$("engine-row").hidden && $("engine").value) body.engine = $("engine").value;
     await busy($("start"), async () => {
       clearProblem();
       $("state").dataset.state = "starting";
@@ -486,8 +487,9 @@
       const features = await response.json();
       const engines = Array.isArray(features.engines) ? features.engines : [];
       if (engines.length) {
-        for (const option of Array.from($("engine").options)) option.hidden = !engines.includes(option.value);
-        if (!engines.includes($("engine").value)) $("engine").value = engines[0];
+        for (const option of Array.from($("engine").options)) {
+          option.hidden = option.value !== "" && !engines.includes(option.value);
+        }
         $("engine-row").hidden = false;
       }
     } catch (err) {
