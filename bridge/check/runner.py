@@ -17,7 +17,7 @@ from bridge.check.contract import ErrorProbe, Recording, secret_forms
 from bridge.client import AsyncBridgeClient, BridgeConnectionError
 from bridge.client.flow import FlowHooks, FlowPlan, Probed, wrong_code_for
 from bridge.errors import BridgeError, InvalidRequestError, NotFoundError
-from bridge.models import CapturedCall, Enrollment
+from bridge.models import CapturedCall, EngineChoice, Enrollment
 from bridge.outcomes import ExitClass, OutcomeCode
 from bridge.target import EnrollmentTarget
 
@@ -80,9 +80,16 @@ class _Script(FlowHooks):
     recorded, and keeps what the contract is built from: the probes' answers and the secrets to scrub."""
 
     def __init__(
-        self, client: AsyncBridgeClient, target: Target, phone: str, codes: CodeSource | None, wait_s: float
+        self,
+        client: AsyncBridgeClient,
+        target: Target,
+        phone: str,
+        codes: CodeSource | None,
+        wait_s: float,
+        engine: EngineChoice | None = None,
     ) -> None:
         self.client = client
+        self.engine = engine
         self.target = target
         self.phone = phone
         self.codes = codes
@@ -108,6 +115,7 @@ class _Script(FlowHooks):
             record_screens=True,
             probe_phone=INVALID_PHONE,
             probe_code=True,
+            engine=self.engine,
         )
         codes = _Codes(self.codes, self) if self.codes is not None else None
         try:
@@ -192,9 +200,11 @@ async def record(
     phone: str,
     codes: CodeSource | None,
     inbox_wait_s: float = 150.0,
+    engine: EngineChoice | None = None,
 ) -> Recording:
-    """Runs the script against the bridge behind ``client``; ``codes=None`` means the bridge's OTP inbox."""
-    script = _Script(client, target, phone, codes, inbox_wait_s)
+    """Runs the script against the bridge behind ``client``; ``codes=None`` means the bridge's OTP inbox.
+    ``engine`` names the bridge's engine for the enrollment (its default when None)."""
+    script = _Script(client, target, phone, codes, inbox_wait_s, engine)
     try:
         await script.run()
     except CheckError:

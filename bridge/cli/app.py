@@ -188,6 +188,7 @@ def demo(
     json_output: Annotated[
         bool, typer.Option("--json", help="Print one JSON object (every run and exit_code) only.")
     ] = False,
+    engine: EngineOption = None,
 ) -> None:
     """Enroll through the embedded fake tenant: the whole bridge, no set-up.
 
@@ -198,7 +199,7 @@ def demo(
     """
     from bridge.cli.demo import run_demo
 
-    raise typer.Exit(run_demo(experience, json_output))
+    raise typer.Exit(run_demo(experience, json_output, engine))
 
 
 @app.command()
@@ -237,6 +238,7 @@ def check(
         typer.Option(help="Report file; screenshots go beside it. Default: <baseline stem>.report/."),
     ] = None,
     junit: Annotated[Path | None, typer.Option(help="Also write a JUnit XML report here.")] = None,
+    engine: EngineOption = None,
 ) -> None:
     """Record the widget's contract in one scripted enrollment and compare it with a baseline.
 
@@ -260,6 +262,7 @@ def check(
         fmt=report_format,
         report=report,
         junit=junit,
+        engine=engine,
     )
     raise typer.Exit(run_check_command(options))
 

@@ -25,7 +25,7 @@ from bridge.check.runner import CheckError, record
 from bridge.cli.host import quiet_server_logs, start_in_process
 from bridge.client import AsyncBridgeClient
 from bridge.errors import BridgeError
-from bridge.models import Enrollment
+from bridge.models import EngineChoice, Enrollment
 from bridge.phone import parse_e164
 from bridge.settings import BridgeSettings
 from bridge.target import EnrollmentTarget
@@ -50,6 +50,7 @@ class CheckOptions:
     report: Path | None = None
     outbox_url: str | None = None
     code_timeout_s: float = 120.0
+    engine: EngineChoice | None = None  # None: the bridge's BRIDGE_DEFAULT_ENGINE
 
     @property
     def report_path(self) -> Path:
@@ -169,7 +170,7 @@ def _auth0_domain() -> str | None:
 def _record(options: CheckOptions, target: EnrollmentTarget, phone: str) -> Recording:
     codes = _codes(options, phone)
     if options.bridge is not None:
-        return asyncio.run(_record_with(options.bridge, options.token, target, phone, codes))
+        return asyncio.run(_record_with(options.bridge, options.token, target, phone, codes, options.engine))
     # No bridge given: run one in this process, allowing only the host the ticket is on.
     token = secrets.token_urlsafe(24)
     host = urlsplit(tenant_origin(options.ticket_url, _auth0_domain()) or "").hostname
@@ -183,17 +184,22 @@ def _record(options: CheckOptions, target: EnrollmentTarget, phone: str) -> Reco
     except BridgeError:
         raise CheckError("could not start an in-process bridge") from None
     try:
-        return asyncio.run(_record_with(server.base_url, token, target, phone, codes))
+        return asyncio.run(_record_with(server.base_url, token, target, phone, codes, options.engine))
     finally:
         server.stop()
 
 
 async def _record_with(
-    base_url: str, token: str | None, target: EnrollmentTarget, phone: str, codes: CodeSource | None
+    base_url: str,
+    token: str | None,
+    target: EnrollmentTarget,
+    phone: str,
+    codes: CodeSource | None,
+    engine: EngineChoice | None = None,
 ) -> Recording:
     try:
         async with AsyncBridgeClient(base_url, token, timeout=120.0) as client:
-            return await record(client, target, phone, codes)
+            return await record(client, target, phone, codes, engine=engine)
     except ValueError as exc:  # a malformed token (the client refuses it before sending)
         raise CheckError(str(exc)) from None
 

@@ -21,7 +21,7 @@ from bridge.cli.host import quiet_server_logs, settings_from_env, start_in_proce
 from bridge.cli.output import Display, make_display, print_json
 from bridge.client import BridgeClient
 from bridge.errors import BridgeError
-from bridge.models import CapturedCall
+from bridge.models import CapturedCall, EngineChoice
 
 DEMO_PHONE = "+14155550123"
 # The fake tenant's documented test credentials, not secrets.
@@ -61,7 +61,11 @@ class DemoRun:
         }
 
 
-def run_demo(experience: DemoExperience = DemoExperience.BOTH, json_output: bool = False) -> int:
+def run_demo(
+    experience: DemoExperience = DemoExperience.BOTH,
+    json_output: bool = False,
+    engine: EngineChoice | None = None,
+) -> int:
     """Runs the demo and returns its exit code: 0 when every run completed, else the first failure's."""
     # Imported here, like the bridge's server side: only this command hosts the fake tenant, and the
     # fake is a separate distribution that may be absent.
@@ -114,7 +118,7 @@ def run_demo(experience: DemoExperience = DemoExperience.BOTH, json_output: bool
                 user_id = f"auth0|test-user-{n}"
                 tenant.set_experience("universal" if flavour == "universal" else "classic")
                 display.heading(f"{flavour} widget · {user_id}")
-                runs.append(_run_one(client, display, flavour, user_id))
+                runs.append(_run_one(client, display, flavour, user_id, engine))
     exit_code = next((r.outcome.exit_code for r in runs if r.outcome.exit_code), ExitCode.COMPLETED)
     if json_output:
         print_json({"runs": [r.as_json() for r in runs], "exit_code": int(exit_code)})
@@ -123,9 +127,11 @@ def run_demo(experience: DemoExperience = DemoExperience.BOTH, json_output: bool
     return int(exit_code)
 
 
-def _run_one(client: BridgeClient, display: Display, flavour: str, user_id: str) -> DemoRun:
+def _run_one(
+    client: BridgeClient, display: Display, flavour: str, user_id: str, engine: EngineChoice | None = None
+) -> DemoRun:
     """One enrollment with the code from the inbox: its steps live, then its calls, then its result."""
-    runner = EnrollmentRunner(client, display, inbox_timeout_s=60.0)
+    runner = EnrollmentRunner(client, display, inbox_timeout_s=60.0, engine=engine)
     outcome = runner.attempt(ticket_url=None, user_id=user_id, phone=DEMO_PHONE, ask=None)
     run = DemoRun(flavour, user_id, outcome)
     if outcome.enrollment is not None:

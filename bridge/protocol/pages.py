@@ -319,12 +319,22 @@ def screen_parts(html: str) -> dict[str, list[str]]:
     tree = LexborHTMLParser(html)
     tree.strip_tags(["script", "style", "noscript", "template"])
 
+    def hidden(node: LexborNode | None) -> bool:
+        while node is not None:
+            attrs = node.attributes
+            if "hidden" in attrs or attrs.get("aria-hidden") == "true" or attrs.get("type") == "hidden":
+                return True
+            node = node.parent
+        return False
+
     def texts(selector: str) -> list[str]:
         out = []
         for node in tree.css(selector):
-            shown = _text(node) or str(
-                node.attributes.get("value") or node.attributes.get("aria-label") or ""
-            )
+            if hidden(node):
+                continue
+            # textContent as a browser gives it: no separator added between elements.
+            content = re.sub(r"\s+", " ", node.text(separator="", strip=False)).strip()
+            shown = content or str(node.attributes.get("value") or node.attributes.get("aria-label") or "")
             if shown:
                 out.append(shown)
         return out

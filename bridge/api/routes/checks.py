@@ -21,6 +21,7 @@ from bridge.check.report import Report, make_report
 from bridge.check.runner import CheckError, record
 from bridge.client import AsyncBridgeClient
 from bridge.errors import InboxDisabledError, InvalidRequestError, UpstreamError
+from bridge.models import EngineChoice
 from bridge.phone import parse_e164
 from bridge.target import EnrollmentTarget
 from bridge.urls import HostPolicy, check_ticket_url
@@ -41,6 +42,10 @@ class CreateCheck(EnrollmentTarget):  # ticket_url | user_id: the rule lives the
     )
     baseline: dict[str, Any] | None = Field(
         default=None, description="A contract (as written by guardian-bridge check) to compare with."
+    )
+    engine: EngineChoice | None = Field(
+        default=None,
+        description="The enrollment's engine: browser, protocol or auto (default: the bridge's).",
     )
 
 
@@ -76,7 +81,9 @@ async def run_check(
         "http://bridge.local", tokens[0] if tokens else None, transport=transport
     ) as client:
         try:
-            recording = await record(client, target, phone, codes, inbox_wait_s=settings.inbox_wait_s + 30)
+            recording = await record(
+                client, target, phone, codes, inbox_wait_s=settings.inbox_wait_s + 30, engine=body.engine
+            )
         except CheckError as exc:
             if exc.cause is not None and exc.cause.status:
                 raise exc.cause from None
