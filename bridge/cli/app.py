@@ -63,6 +63,9 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8780,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+    console: Annotated[
+        bool, typer.Option("--console", help="Also serve the operator console at /console (BRIDGE_CONSOLE).")
+    ] = False,
 ) -> None:
     """Serve the HTTP API (settings come from [bold]BRIDGE_*[/bold] environment variables).
 
@@ -77,14 +80,17 @@ def serve(
 
     configure_logging(log_level)
 
-    settings = BridgeSettings()
+    # Explicit values win over the environment.
+    settings = BridgeSettings(console=True) if console else BridgeSettings()
     if not settings.api_tokens:
         if not _is_loopback(host):
             typer.echo("Refusing to listen on a non-loopback address without BRIDGE_API_TOKENS.", err=True)
             raise typer.Exit(2)
         token = secrets.token_urlsafe(24)
-        settings = BridgeSettings(api_tokens=[token])  # explicit values win over the environment
+        settings = BridgeSettings(api_tokens=[token], console=settings.console)
         typer.echo(f"No BRIDGE_API_TOKENS set; this run accepts the bearer token: {token}", err=True)
+    if settings.console:
+        typer.echo(f"Operator console: http://{host}:{port}/console", err=True)
     # log_config=None keeps uvicorn on the structured handlers configured above.
     uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level, log_config=None)
 
@@ -189,6 +195,13 @@ def demo(
         bool, typer.Option("--json", help="Print one JSON object (every run and exit_code) only.")
     ] = False,
     engine: EngineOption = None,
+    console: Annotated[
+        bool,
+        typer.Option(
+            "--console",
+            help="Keep the fake and a bridge with its console running to enroll by hand (Ctrl-C).",
+        ),
+    ] = False,
 ) -> None:
     """Enroll through the embedded fake tenant: the whole bridge, no set-up.
 
@@ -197,6 +210,11 @@ def demo(
     from the fake's SMS hook through the bridge's OTP inbox. Prints each
     step, the widget's captured calls and the recovery code, per flavour.
     """
+    if console:
+        from bridge.console.live import run_console_demo
+
+        universal = experience is DemoExperience.UNIVERSAL
+        raise typer.Exit(run_console_demo(experience="universal" if universal else "classic"))
     from bridge.cli.demo import run_demo
 
     raise typer.Exit(run_demo(experience, json_output, engine))
@@ -265,6 +283,30 @@ def check(
         engine=engine,
     )
     raise typer.Exit(run_check_command(options))
+
+
+@app.command()
+def doctor(
+    bridge: Annotated[
+        str | None, typer.Option(help="Also check this running bridge: reachable, ready, OTP inbox on.")
+    ] = None,
+    token: TokenOption = None,
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object (every check and exit_code) only.")
+    ] = False,
+) -> None:
+    """Check a tenant's set-up (BRIDGE_AUTH0_*) for the bridge, with the fix for each failure.
+
+    Checks the client-credentials token and its scopes, the SMS factor, the
+    phone provider and message types, the send-phone-message Action (deployed,
+    bound, like examples/auth0-action-forward-otp.js) and that the tenant's
+    domain and custom domains pass BRIDGE_ALLOWED_HOSTS.
+
+    Exit codes: 0 all good, 1 something to fix, 2 could not check.
+    """
+    from bridge.cli.doctor import run_doctor_command
+
+    raise typer.Exit(run_doctor_command(bridge, token, json_output))
 
 
 def main() -> None:

@@ -7,6 +7,7 @@ import secrets
 import threading
 from collections.abc import Callable
 from contextlib import ExitStack
+from typing import Literal
 
 # The fake tenant's documented test credentials, not secrets.
 FAKE_CLIENT_ID = "fake-client"
@@ -14,13 +15,18 @@ FAKE_CLIENT_SECRET = "fake-secret"  # noqa: S105
 
 
 def run_console_demo(
+    experience: Literal["classic", "universal"] = "classic",
     port: int | None = None,
-    say: Callable[[str], None] = print,
+    say: Callable[[str], None] | None = None,
     stop: threading.Event | None = None,
 ) -> int:
-    """Starts both servers, says where the console is and which token to type, and waits for Ctrl-C (or
-    ``stop``); returns the exit code."""
-    # Imported here: only this command hosts the fake tenant and a bridge server.
+    """Starts both servers (the fake serving ``experience`` first), says where the console is and which
+    token to type, and waits for Ctrl-C (or ``stop``); returns the exit code."""
+    # Imported here: only this command hosts the fake tenant (a separate distribution that may be absent)
+    # and a bridge server.
+    from bridge.cli.fake import require_fake
+
+    require_fake()
     from bridge.cli.host import quiet_server_logs, settings_from_env, start_in_process
     from bridge.serving import ServerThread, free_port
     from guardian_bridge_fake.app import create_app as create_fake
@@ -39,10 +45,14 @@ def run_console_demo(
     )
     quiet_server_logs()
     stop = stop or threading.Event()
+    say = say or _print_now
     with ExitStack() as stack:
         stack.enter_context(
             ServerThread(
-                create_fake(client_id=FAKE_CLIENT_ID, client_secret=FAKE_CLIENT_SECRET), port=fake_port
+                create_fake(
+                    experience=experience, client_id=FAKE_CLIENT_ID, client_secret=FAKE_CLIENT_SECRET
+                ),
+                port=fake_port,
             )
         )
         bridge = start_in_process(settings, port)
@@ -62,3 +72,8 @@ def run_console_demo(
         except KeyboardInterrupt:
             say("stopping")
     return 0
+
+
+def _print_now(line: str) -> None:
+    # Flushed: a script or a test reading this through a pipe needs each line as it is said.
+    print(line, flush=True)

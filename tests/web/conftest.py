@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page
+from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page, ViewportSize
 
 from bridge.serving import ServerThread
 from bridge.settings import BridgeSettings
@@ -29,7 +29,10 @@ TOKEN_A = "console-token-alpha-0001"
 TOKEN_B = "console-token-bravo-0002"
 PHONE = "+14155550123"
 INVALID_PHONE = "+15555550100"  # a 555 fiction number: the widget refuses it
-VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
+VIEWPORTS: dict[str, ViewportSize] = {
+    "desktop": {"width": 1280, "height": 900},
+    "phone": {"width": 390, "height": 844},
+}
 
 
 @pytest.fixture(scope="session")
