@@ -285,5 +285,29 @@ def check(
     raise typer.Exit(run_check_command(options))
 
 
+@app.command()
+def doctor(
+    bridge: Annotated[
+        str | None, typer.Option(help="Also check this running bridge: reachable, ready, OTP inbox on.")
+    ] = None,
+    token: TokenOption = None,
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object (every check and exit_code) only.")
+    ] = False,
+) -> None:
+    """Check a tenant's set-up (BRIDGE_AUTH0_*) for the bridge, with the fix for each failure.
+
+    Checks the client-credentials token and its scopes, the SMS factor, the
+    phone provider and message types, the send-phone-message Action (deployed,
+    bound, like examples/auth0-action-forward-otp.js) and that the tenant's
+    domain and custom domains pass BRIDGE_ALLOWED_HOSTS.
+
+    Exit codes: 0 all good, 1 something to fix, 2 could not check.
+    """
+    from bridge.cli.doctor import run_doctor_command
+
+    raise typer.Exit(run_doctor_command(bridge, token, json_output))
+
+
 def main() -> None:
     app()
