@@ -43,7 +43,8 @@ def create_app(
         browser = browser_manager(settings, browser_host_policy(settings))
         secret = settings.otp_inbox_secret.get_secret_value() if settings.otp_inbox_secret else None
         inbox = OtpInbox(secret, settings.otp_inbox_max_age_s)
-        registry = Registry(settings, [browser, ProtocolEngine(settings)], inbox=inbox, metrics=metrics)
+        protocol = ProtocolEngine(settings)
+        registry = Registry(settings, [browser, protocol], inbox=inbox, metrics=metrics)
 
         async def browser_crashed() -> None:
             metrics.browser_restarts.inc()
@@ -67,6 +68,7 @@ def create_app(
             yield
         finally:
             await registry.close()
+            await protocol.close()
             await browser.close()
 
     app = FastAPI(

@@ -17,6 +17,7 @@ from bridge.call_log import CallLog
 from bridge.engine import SessionOptions
 from bridge.models import ScreenField, ScreenSnapshot
 from bridge.protocol.driver import ProtocolDriver
+from bridge.protocol.http import SharedPool
 from bridge.protocol.open import open_protocol
 from bridge.protocol.pages import screen_parts
 from bridge.protocol.universal import UniversalProtocolDriver
@@ -38,8 +39,10 @@ class ProtocolSession:
         redactor: Redactor,
         artifacts: Artifacts,
         service_url: str | None = None,
+        pool: SharedPool | None = None,
     ) -> None:
         self._settings = settings
+        self._pool = pool
         self._calls = calls
         self._redactor = redactor
         # Snapshots of unrecognised pages go to disk under the same opt-in as the browser's screenshots.
@@ -58,6 +61,7 @@ class ProtocolSession:
             service_url=self.service_url,
             artifacts=self._artifacts,
             max_body_bytes=self._settings.capture_max_body_bytes,
+            transport=self._pool,
         )
         return self.driver
 
@@ -91,14 +95,18 @@ class ProtocolSession:
 
 
 class ProtocolEngine:
-    """Makes one ``ProtocolSession`` per enrollment; holds nothing itself."""
+    """Makes one ``ProtocolSession`` per enrollment; holds only the connection pool they share."""
 
     name: Literal["protocol"] = "protocol"
 
     def __init__(self, settings: BridgeSettings) -> None:
         self._settings = settings
+        self._pool = SharedPool()
+
+    async def close(self) -> None:
+        await self._pool.close()
 
     async def new_session(
         self, calls: CallLog, redactor: Redactor, artifacts: Artifacts, options: SessionOptions
     ) -> ProtocolSession:
-        return ProtocolSession(self._settings, calls, redactor, artifacts, options.guardian_url)
+        return ProtocolSession(self._settings, calls, redactor, artifacts, options.guardian_url, self._pool)

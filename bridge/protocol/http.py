@@ -100,6 +100,27 @@ def translate_httpx_errors(what: str) -> Iterator[None]:
         raise UpstreamError(f"the tenant could not be reached ({what}): {type(exc).__name__}") from exc
 
 
+class SharedPool(httpx.AsyncBaseTransport):
+    """One connection pool for every enrollment's client, owned by the engine.
+
+    Each enrollment keeps its own ``httpx.AsyncClient`` (its cookies, its deadline, its capture); only
+    the sockets and the TLS set-up are shared, so an enrollment costs neither a handshake nor a TLS
+    context of its own. Closing a client leaves the pool open; ``close`` ends it with the engine.
+    """
+
+    def __init__(self) -> None:
+        self._pool = httpx.AsyncHTTPTransport()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return await self._pool.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        """Called by each client as it closes: the pool outlives them."""
+
+    async def close(self) -> None:
+        await self._pool.aclose()
+
+
 class ProtocolHttp:
     """One enrollment's HTTP client: cookies kept, no environment proxies, every exchange captured."""
 
@@ -112,6 +133,7 @@ class ProtocolHttp:
         timeout_s: float,
         max_body_bytes: int = 16_384,
         cookies: dict[str, str] | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.scope = scope
         self.sink = sink
@@ -127,6 +149,7 @@ class ProtocolHttp:
             cookies=cookies,
             headers={"User-Agent": USER_AGENT},
             timeout=timeout_s,
+            transport=transport,
         )
 
     # --- step deadline ---

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
+import httpx
+
 from bridge.artifacts import Artifacts
 from bridge.call_log import CallLog
 from bridge.errors import UpstreamError
@@ -69,6 +71,7 @@ async def open_protocol(
     service_url: str | None = None,
     artifacts: Artifacts | None = None,
     max_body_bytes: int = 16_384,
+    transport: httpx.AsyncBaseTransport | None = None,
 ) -> ProtocolDriver | None:
     """Loads the ticket page and returns its driver; None when the page is no widget this engine knows.
 
@@ -82,6 +85,7 @@ async def open_protocol(
         Stopwatch(),
         timeout_s,
         max_body_bytes,
+        transport=transport,
     )
     http.begin_step()
     try:
