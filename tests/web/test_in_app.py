@@ -111,3 +111,20 @@ async def test_resend_then_cancel(
     await expect(page.get_by_text("SMS setup cancelled")).to_be_visible()
     await expect(page.get_by_role("button", name="Set up SMS verification")).to_be_visible()
     assert fake.enrollments(inapp.user_id) == []
+
+
+async def test_too_many_wrong_codes_stop_the_setup_with_a_friendly_message(
+    inapp: InApp, fake: FakeTenantClient, bridge_api: dict[str, httpx.Client], page: Page
+) -> None:
+    await _set_up_phone(page, inapp, PHONE)
+    await expect(page.get_by_label("Verification code")).to_be_visible()
+    code = fake.latest_code(PHONE)
+    wrong = "000000" if code != "000000" else "111111"
+    for _ in range(4):
+        await _verify(page, wrong)
+        await expect(page.get_by_role("alert")).to_have_text(re.compile("That code isn't right"))
+        await expect(page.get_by_role("button", name="Verify")).to_be_enabled()
+    await _verify(page, wrong)
+    await expect(page.get_by_role("alert")).to_have_text(re.compile("Too many wrong codes"))
+    await expect(page.get_by_role("button", name="Set up SMS verification")).to_be_focused()
+    assert fake.enrollments(inapp.user_id) == []
