@@ -19,7 +19,9 @@
     │   └── TicketCreationError      502 ticket_creation_failed
     ├── BrowserUnavailableError      503 browser_unavailable
     │   └── BrowserCrashedError      503 browser_crashed
-    └── WidgetTimeoutError           504 widget_timeout
+    ├── WidgetTimeoutError           504 widget_timeout
+    └── EnrollmentFailedError        422 enrollment_failed       (client side: an enrollment that
+                                                                  ended without completing)
 
 Messages never carry phone numbers, codes, recovery codes, tickets or tokens: callers build them from
 fixed text and ids only. The HTTP layer turns any of these into
@@ -136,6 +138,30 @@ class BrowserCrashedError(BrowserUnavailableError):
 class WidgetTimeoutError(BridgeError):
     code = "widget_timeout"
     status = 504
+
+
+class EnrollmentFailedError(BridgeError):
+    """An enrollment that ended other than ``completed`` (raised by the pytest plugin's ``enroll_sms``; the
+    server answers such an enrollment with 200 and never sends this code). ``outcome`` is the step's
+    outcome code (``last_error.code``), ``widget_message`` what the widget said, ``enrollment`` the record."""
+
+    code = "enrollment_failed"
+    status = 422
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        enrollment_id: str | None = None,
+        retry_after: int | None = None,
+        outcome: str | None = None,
+        widget_message: str | None = None,
+        enrollment: object = None,
+    ) -> None:
+        super().__init__(message, enrollment_id=enrollment_id, retry_after=retry_after)
+        self.outcome = outcome
+        self.widget_message = widget_message
+        self.enrollment = enrollment
 
 
 def _all_subclasses(cls: type[BridgeError]) -> list[type[BridgeError]]:
