@@ -8,6 +8,7 @@ from importlib import resources
 ASSETS: dict[str, str] = {
     "console.html": "text/html; charset=utf-8",
     "console.js": "text/javascript; charset=utf-8",
+    "bridge-api.js": "text/javascript; charset=utf-8",
     "console.css": "text/css; charset=utf-8",
 }
 

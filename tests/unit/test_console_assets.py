@@ -33,11 +33,12 @@ def test_no_asset_reaches_another_origin(name: str) -> None:
     assert "innerHTML" not in text, "text is set with textContent, never parsed as HTML"
 
 
-def test_the_script_never_puts_the_token_in_a_url_or_persistent_storage() -> None:
-    script = read_asset("console.js").decode()
-    assert "localStorage" not in script
-    assert "new EventSource" not in script  # it could only carry the token in its URL
-    assert "Authorization: `Bearer ${token()}`" in script
+def test_the_scripts_never_put_the_token_in_a_url_or_persistent_storage() -> None:
+    scripts = read_asset("console.js").decode() + read_asset("bridge-api.js").decode()
+    assert "localStorage" not in scripts
+    assert "new EventSource" not in scripts  # it could only carry the token in its URL
+    assert "headers.Authorization = `Bearer ${token}`" in scripts
+    assert 'credentials: "omit"' in scripts
 
 
 def test_the_policy_allows_only_this_origin() -> None:

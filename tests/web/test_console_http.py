@@ -13,6 +13,7 @@ from tests.hosting import HostedBridge
     [
         ("/console", "text/html"),
         ("/console/console.js", "text/javascript"),
+        ("/console/bridge-api.js", "text/javascript"),
         ("/console/console.css", "text/css"),
         ("/console/features.json", "application/json"),
     ],
@@ -38,5 +39,12 @@ def test_the_page_needs_no_token_but_the_api_behind_it_does(web_bridge: HostedBr
 
 
 def test_other_paths_under_console_are_not_found(web_bridge: HostedBridge) -> None:
-    for path in ("/console/app.py", "/console/static/console.js", "/console/..%2f__init__.py"):
-        assert httpx.get(web_bridge.base_url + path).status_code == 404
+    for path in (
+        "/console/app.py",
+        "/console/console.html",
+        "/console/static/console.js",
+        "/console/..%2f__init__.py",
+    ):
+        response = httpx.get(web_bridge.base_url + path)
+        assert response.status_code == 404
+        assert response.json()["error"]["code"] == "not_found"

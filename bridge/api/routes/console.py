@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 
 from bridge.api.schemas import CreateEnrollment
 from bridge.console import ASSETS, read_asset
+from bridge.errors import NotFoundError
 
 # Same-origin scripts, styles, API calls and images (screenshots arrive as blob: URLs made from fetch
 # responses); nothing inline, nothing from elsewhere, no framing, no plugins, no form posts elsewhere.
@@ -51,16 +52,6 @@ async def page() -> Response:
     return _asset("console.html")
 
 
-@router.get("/console.js")
-async def script() -> Response:
-    return _asset("console.js")
-
-
-@router.get("/console.css")
-async def style() -> Response:
-    return _asset("console.css")
-
-
 def engines() -> list[str]:
     """The engines a start may ask for, read from the request schema (none before it has the field)."""
     field = CreateEnrollment.model_fields.get("engine")
@@ -78,3 +69,11 @@ def _literals(annotation: Any) -> list[str]:
 async def features() -> JSONResponse:
     """What the page may offer beyond the basics: today the engine choice, once the API has one."""
     return JSONResponse({"engines": engines()}, headers={**SECURITY_HEADERS, "Cache-Control": "no-cache"})
+
+
+@router.get("/{name}")
+async def asset(name: str) -> Response:
+    """The page's scripts and style sheet; any other name is not found."""
+    if name not in ASSETS or name.endswith(".html"):
+        raise NotFoundError("no such console file")
+    return _asset(name)
