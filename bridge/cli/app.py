@@ -211,7 +211,7 @@ def demo(
     step, the widget's captured calls and the recovery code, per flavour.
     """
     if console:
-        from bridge.console.live import run_console_demo
+        from bridge.cli.console_demo import run_console_demo
 
         universal = experience is DemoExperience.UNIVERSAL
         raise typer.Exit(run_console_demo(experience="universal" if universal else "classic"))
