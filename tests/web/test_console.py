@@ -186,3 +186,16 @@ async def test_another_tokens_enrollments_are_not_listed(
     await console.open(TOKEN_A)
     await expect(console.listed().filter(has_text=mine.json()["id"])).to_have_count(1)
     await expect(console.listed().filter(has_text=theirs.json()["id"])).to_have_count(0)
+
+
+async def test_a_wrong_token_is_refused_in_words_and_starts_nothing(
+    web_bridge: HostedBridge, fake: FakeTenantClient, bridge_api: dict[str, httpx.Client], page: Page
+) -> None:
+    console = ConsolePage(page, web_bridge.base_url)
+    await console.open("not-a-token-of-this-bridge")
+    await expect(console.alert).to_contain_text("The bridge refused the API token")
+    await page.get_by_label("Ticket URL").fill(fake.create_ticket()["ticket_url"])
+    await page.get_by_role("button", name="Start").click()
+    await expect(console.alert).to_contain_text("The bridge refused the API token")
+    await expect(console.state).to_contain_text("No enrollment open")
+    await expect(page.get_by_role("button", name="Start")).to_be_enabled()

@@ -66,10 +66,14 @@ function describeError(err) {
   return `${err.message} (${err.code})`;
 }
 
-function renderState(state, lastError) {
+function renderBadge(state) {
   const badge = $("state");
   badge.dataset.state = state || "none";
   badge.textContent = STATE_LABELS[state || "none"] || state;
+}
+
+function renderState(state, lastError) {
+  renderBadge(state);
   if (lastError) {
     showProblem(`${lastError.message} (${lastError.code})`, lastError.widget_message);
   } else {
@@ -281,9 +285,14 @@ async function start(event) {
   if (!$("engine-row").hidden && $("engine").value) body.engine = $("engine").value;
   await busy($("start"), async () => {
     clearProblem();
-    $("state").dataset.state = "starting";
-    $("state").textContent = STATE_LABELS.starting;
-    const enrollment = await api("POST", "/v1/enrollments", body);
+    renderBadge("starting");
+    let enrollment;
+    try {
+      enrollment = await api("POST", "/v1/enrollments", body);
+    } catch (err) {
+      renderBadge(view.current ? view.current.state : null); // nothing started
+      throw err;
+    }
     open(enrollment);
     loadList();
     if (enrollment.state === "awaiting_phone") $("phone").focus();
