@@ -62,8 +62,8 @@ async def test_full_enrollment_with_live_steps_screenshot_calls_and_recovery_cod
     await expect(console.step_rows()).to_have_count(3)
     for name in ("Open the ticket", "Send the code", "Verify the code"):
         await expect(console.step_rows().filter(has_text=name)).to_contain_text(re.compile(r"ok.*\d+ ms"))
-    await expect(console.call_rows().first).to_be_visible()
-    assert await console.call_rows().count() >= 3
+    # The captured calls reach the code's verification (verify-otp, or Universal Login's verify form).
+    await expect(console.call_rows().filter(has_text="verify").first).to_be_visible()
     enrollment = _newest(bridge_api[TOKEN_A])
     assert enrollment["state"] == "completed"
     await expect(console.listed().filter(has_text=enrollment["id"])).to_contain_text("Completed")
