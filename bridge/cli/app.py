@@ -256,7 +256,20 @@ def check(
         typer.Option(help="Report file; screenshots go beside it. Default: <baseline stem>.report/."),
     ] = None,
     junit: Annotated[Path | None, typer.Option(help="Also write a JUnit XML report here.")] = None,
-    engine: EngineOption = None,
+    engine: Annotated[
+        Literal["browser", "protocol", "auto", "both"] | None,
+        typer.Option(
+            show_default=False,
+            help="The enrollment's engine; [bold]both[/bold]: the browser, then the protocol engine on "
+            "--second-ticket-url / --second-user-id, every difference between them breaking.",
+        ),
+    ] = None,
+    second_ticket_url: Annotated[
+        str | None, typer.Option(help="--engine both: a second ticket, for the protocol engine's run.")
+    ] = None,
+    second_user_id: Annotated[
+        str | None, typer.Option(help="--engine both: instead, a second user to create a ticket for.")
+    ] = None,
 ) -> None:
     """Record the widget's contract in one scripted enrollment and compare it with a baseline.
 
@@ -281,6 +294,8 @@ def check(
         report=report,
         junit=junit,
         engine=engine,
+        second_ticket_url=second_ticket_url,
+        second_user_id=second_user_id,
     )
     raise typer.Exit(run_check_command(options))
 

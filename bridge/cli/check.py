@@ -10,7 +10,7 @@ import asyncio
 import re
 import secrets
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -20,6 +20,8 @@ from pydantic import SecretStr, ValidationError
 
 from bridge.check.codes import CallbackCodes, CodeSource, OutboxCodes, tenant_origin
 from bridge.check.contract import CONTRACT_FORMAT, Contract, Recording, build_contract
+from bridge.check.diff import Difference
+from bridge.check.engines import engine_differences
 from bridge.check.report import Report, ReportFormat, junit, junit_error, make_report, render
 from bridge.check.runner import CheckError, record
 from bridge.cli.host import quiet_server_logs, start_in_process
@@ -50,7 +52,11 @@ class CheckOptions:
     report: Path | None = None
     outbox_url: str | None = None
     code_timeout_s: float = 120.0
-    engine: EngineChoice | None = None  # None: the bridge's BRIDGE_DEFAULT_ENGINE
+    # None: the bridge's BRIDGE_DEFAULT_ENGINE; "both": the browser, then the protocol engine on the
+    # second ticket (or user), their differences reported as breaking drift.
+    engine: EngineChoice | Literal["both"] | None = None
+    second_ticket_url: str | None = None
+    second_user_id: str | None = None
 
     @property
     def report_path(self) -> Path:
@@ -85,12 +91,19 @@ def _run(options: CheckOptions) -> int:
     except BridgeError as exc:
         raise CheckError(exc.message) from None  # fixed text: the number itself is never echoed
     baseline = None if options.update else _load_baseline(options.baseline)
-    recording = _record(options, target, phone)
+    both = options.engine == "both"
+    recording = _record(replace(options, engine="browser") if both else options, target, phone)
+    differing = _engines_compared(options, recording, phone) if both else []
     contract = build_contract(recording)
     shots = _save_screenshots(options.report_path.parent, recording)
     if baseline is None:
-        return _write_baseline(options, contract, shots)
+        written = _write_baseline(options, contract, shots)
+        for difference in differing:
+            typer.echo(f"engines differ: {difference.message}", err=True)
+        return BREAKING if differing else written
     report = make_report(baseline, contract, str(options.baseline))
+    report.differences += differing
+    report.breaking = report.breaking or bool(differing)
     report.screenshots = [str(p) for p in shots]
     text = render(report, options.fmt)
     _write(options.report_path, text)
@@ -98,6 +111,19 @@ def _run(options: CheckOptions) -> int:
         _write(options.junit, junit(report))
     typer.echo(text, nl=False)
     return BREAKING if report.breaking else OK
+
+
+def _engines_compared(options: CheckOptions, browser: Recording, phone: str) -> list[Difference]:
+    """The same script on the protocol engine, with the second ticket; how it differed from the browser."""
+    try:
+        second = EnrollmentTarget.of(options.second_ticket_url, options.second_user_id)
+    except ValueError:
+        raise CheckError(
+            "--engine both needs exactly one of --second-ticket-url and --second-user-id "
+            "(tickets are single-use, and the browser's run enrolls its user)"
+        ) from None
+    on_protocol = replace(options, engine="protocol", ticket_url=second.ticket_url, user_id=second.user_id)
+    return engine_differences(browser, _record(on_protocol, second, phone))
 
 
 def _load_baseline(path: Path) -> Contract | None:
@@ -168,9 +194,10 @@ def _auth0_domain() -> str | None:
 
 
 def _record(options: CheckOptions, target: EnrollmentTarget, phone: str) -> Recording:
+    engine: EngineChoice | None = "browser" if options.engine == "both" else options.engine
     codes = _codes(options, phone)
     if options.bridge is not None:
-        return asyncio.run(_record_with(options.bridge, options.token, target, phone, codes, options.engine))
+        return asyncio.run(_record_with(options.bridge, options.token, target, phone, codes, engine))
     # No bridge given: run one in this process, allowing only the host the ticket is on.
     token = secrets.token_urlsafe(24)
     host = urlsplit(tenant_origin(options.ticket_url, _auth0_domain()) or "").hostname
@@ -184,7 +211,7 @@ def _record(options: CheckOptions, target: EnrollmentTarget, phone: str) -> Reco
     except BridgeError:
         raise CheckError("could not start an in-process bridge") from None
     try:
-        return asyncio.run(_record_with(server.base_url, token, target, phone, codes, options.engine))
+        return asyncio.run(_record_with(server.base_url, token, target, phone, codes, engine))
     finally:
         server.stop()
 
