@@ -115,3 +115,17 @@ def test_engine_differences_are_breaking_and_say_what_differs() -> None:
         "browser made, protocol did not: api POST sms-enroll auth=Bearer status=200 body=[phone_number]",
         "protocol made, browser did not: api POST sms-enroll auth=Bearer status=200 body=[phone]",
     ]
+
+
+async def test_post_checks_runs_both_engines_on_two_tickets(
+    api: httpx.AsyncClient, fake: FakeTenantClient
+) -> None:
+    fake.set_experience("universal")
+    first, second = (fake.create_ticket()["ticket_url"] for _ in range(2))
+    body = {"ticket_url": first, "second_ticket_url": second, "engine": "both"}
+    response = await api.post("/v1/checks", json={**body, "phone_number": PHONE, "code_source": "outbox"})
+    assert response.status_code == 200, response.text
+    assert response.json()["report"] == {**response.json()["report"], "breaking": False, "differences": []}
+    alone = {"ticket_url": first, "phone_number": PHONE, "engine": "both", "code_source": "outbox"}
+    lonely = await api.post("/v1/checks", json=alone)
+    assert (lonely.status_code, lonely.json()["error"]["code"]) == (422, "invalid_request")

@@ -17,6 +17,7 @@ from bridge.api.deps import Authenticated, InboxDep, SettingsDep
 from bridge.api.routes.enrollments import ERROR_RESPONSES
 from bridge.check.codes import OutboxCodes, tenant_origin
 from bridge.check.contract import CONTRACT_FORMAT, Contract, build_contract
+from bridge.check.engines import engine_differences
 from bridge.check.report import Report, make_report
 from bridge.check.runner import CheckError, record
 from bridge.client import AsyncBridgeClient
@@ -43,10 +44,16 @@ class CreateCheck(EnrollmentTarget):  # ticket_url | user_id: the rule lives the
     baseline: dict[str, Any] | None = Field(
         default=None, description="A contract (as written by guardian-bridge check) to compare with."
     )
-    engine: EngineChoice | None = Field(
+    engine: EngineChoice | Literal["both"] | None = Field(
         default=None,
-        description="The enrollment's engine: browser, protocol or auto (default: the bridge's).",
+        description="The enrollment's engine: browser, protocol or auto (default: the bridge's); 'both': "
+        "the browser, then the protocol engine on second_ticket_url (or second_user_id), every difference "
+        "between them breaking.",
     )
+    second_ticket_url: str | None = Field(
+        default=None, description="engine 'both': the protocol run's ticket."
+    )
+    second_user_id: str | None = Field(default=None, description="engine 'both': or a user to make it for.")
 
 
 class CheckResult(BaseModel):
@@ -77,21 +84,47 @@ async def run_check(
     tokens = settings.token_values()
     transport = httpx.ASGITransport(app=request.app)
     target = EnrollmentTarget.of(body.ticket_url, body.user_id)
+    second = _second_target(body, settings.allowed_hosts)
     async with AsyncBridgeClient(
         "http://bridge.local", tokens[0] if tokens else None, transport=transport
     ) as client:
         try:
-            recording = await record(
-                client, target, phone, codes, inbox_wait_s=settings.inbox_wait_s + 30, engine=body.engine
-            )
+            wait = settings.inbox_wait_s + 30
+            engine = "browser" if body.engine == "both" else body.engine
+            recording = await record(client, target, phone, codes, inbox_wait_s=wait, engine=engine)
+            other = None
+            if second is not None:
+                other = await record(client, second, phone, codes, inbox_wait_s=wait, engine="protocol")
         except CheckError as exc:
             if exc.cause is not None and exc.cause.status:
                 raise exc.cause from None
             raise UpstreamError(f"the check could not run: {exc.message}") from None
     contract = build_contract(recording)
     if baseline is None:
-        return CheckResult(contract=contract, report=Report(flavour=contract.flavour, breaking=False))
-    return CheckResult(contract=contract, report=make_report(baseline, contract, "request baseline"))
+        report = Report(flavour=contract.flavour, breaking=False)
+    else:
+        report = make_report(baseline, contract, "request baseline")
+    if other is not None:
+        differing = engine_differences(recording, other)
+        report.differences += differing
+        report.breaking = report.breaking or bool(differing)
+    return CheckResult(contract=contract, report=report)
+
+
+def _second_target(body: CreateCheck, allowed_hosts: list[str]) -> EnrollmentTarget | None:
+    """The protocol engine's target for ``engine: both`` (tickets are single-use, and the browser's run
+    enrolls its user, so it needs one of its own)."""
+    if body.engine != "both":
+        return None
+    try:
+        second = EnrollmentTarget.of(body.second_ticket_url, body.second_user_id)
+    except ValueError:
+        raise InvalidRequestError(
+            "engine 'both' needs exactly one of second_ticket_url and second_user_id"
+        ) from None
+    if second.ticket_url is not None:
+        check_ticket_url(second.ticket_url, HostPolicy.of(allowed_hosts))
+    return second
 
 
 def _baseline(data: dict[str, Any] | None) -> Contract | None:
