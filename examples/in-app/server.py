@@ -42,6 +42,8 @@ FRIENDLY: dict[str, str] = {
     "too_many_attempts": "Too many wrong codes. For your security this setup was stopped; start again "
     "in a few minutes.",
     "too_many_sms": "We've sent several codes already. Wait a minute before asking for another one.",
+    "resend_limit": "We can't send more codes for this setup. Enter the last code we sent, or cancel and "
+    "start again later.",
     "error_sending_sms": "We couldn't send the text message. Try again in a moment.",
     "upstream_error": "We couldn't reach the verification service. Try again in a moment.",
     "expired": "This setup took too long and expired. Start again.",
