@@ -70,6 +70,10 @@ class OutcomeCode(StrEnum):
     BROWSER_UNAVAILABLE = "browser_unavailable"
     UPSTREAM_ERROR = "upstream_error"
     INBOX_TIMEOUT = "inbox_timeout"
+    RESEND_LIMIT = "resend_limit"
+    CAPTCHA_REQUIRED = "captcha_required"
+    FACTOR_DISABLED = "factor_disabled"
+    ENROLLMENT_REMOVED = "enrollment_removed"
 
     @property
     def message(self) -> str:
@@ -106,7 +110,14 @@ _INFO: dict[OutcomeCode, _Info] = {
     _C.ERROR_SENDING_SMS: _Info("The widget could not send the code.", _X.PHONE),
     _C.INVALID_OTP: _Info("The widget did not accept the code.", _X.CODE),
     _C.INVALID_OTP_FORMAT: _Info("The widget expects a code of 6 digits.", _X.CODE),
-    _C.TOO_MANY_ATTEMPTS: _Info("Too many wrong codes: the widget locked this enrollment.", _X.CODE, True),
+    # How long Auth0 refuses codes after too many wrong ones is not documented (docs/protocol.md#code-lock),
+    # so the message does not claim the lock is permanent; this enrollment ends all the same.
+    _C.TOO_MANY_ATTEMPTS: _Info(
+        "Too many wrong codes: the widget refuses codes for this transaction for a while; "
+        "start again later with a new ticket.",
+        _X.CODE,
+        True,
+    ),
     _C.TICKET_INVALID: _Info("The enrollment ticket is not valid.", _X.TICKET, True),
     _C.TICKET_USED: _Info("The enrollment ticket was already used.", _X.TICKET, True),
     _C.TICKET_EXPIRED: _Info("The enrollment ticket has expired.", _X.TICKET, True),
@@ -124,7 +135,29 @@ _INFO: dict[OutcomeCode, _Info] = {
     # A step that raised browser_unavailable records it; the message is the one it always had.
     _C.BROWSER_UNAVAILABLE: _Info("The widget reported a problem.", _X.BRIDGE),
     _C.UPSTREAM_ERROR: _Info("The widget's server answered with an error.", _X.BRIDGE),
-    _C.INBOX_TIMEOUT: _Info("No code for this enrollment arrived in the OTP inbox in time.", _X.CODE),
+    # Auth0's tenant-level phone provider gives no delivery feedback (docs/protocol.md#delivery-feedback).
+    _C.INBOX_TIMEOUT: _Info(
+        "No code for this enrollment arrived in the OTP inbox in time; the SMS may not have been "
+        "delivered (the widget reports no delivery failures on every phone provider).",
+        _X.CODE,
+    ),
+    _C.RESEND_LIMIT: _Info("The widget allows no more resends for this code; enter the code sent.", _X.PHONE),
+    _C.CAPTCHA_REQUIRED: _Info(
+        "The widget asks for a CAPTCHA (bot detection) the bridge cannot answer; turn bot detection "
+        "off for enrollment tickets, or enroll this user in a browser.",
+        _X.OTHER,
+        True,
+    ),
+    _C.FACTOR_DISABLED: _Info(
+        "The tenant does not allow enrolling this factor (SMS disabled or no method available).",
+        _X.OTHER,
+        True,
+    ),
+    _C.ENROLLMENT_REMOVED: _Info(
+        "The enrollment being confirmed no longer exists on the tenant; start again with a new ticket.",
+        _X.TICKET,
+        True,
+    ),
 }
 
 
@@ -151,6 +184,10 @@ OutcomeCodeName = Literal[
     "browser_unavailable",
     "upstream_error",
     "inbox_timeout",
+    "resend_limit",
+    "captcha_required",
+    "factor_disabled",
+    "enrollment_removed",
 ]
 
 # Kept for callers that look a message up by code (the CLI's tables, older imports).
