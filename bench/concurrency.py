@@ -32,6 +32,7 @@ class Target:
     token: str
     fake_url: str
     pids: tuple[int, int]  # the bridge's and the fake's server processes
+    engine: str | None = None  # the bridge's default engine when None
 
 
 @dataclass
@@ -86,7 +87,7 @@ def run_level(target: Target, phones: Phones, clients: int, rounds: int) -> Leve
                 for _ in range(rounds):
                     try:
                         url = fake.create_ticket()["ticket_url"]
-                        run = enroll(api, fake, url, phones.take())
+                        run = enroll(api, fake, url, phones.take(), target.engine)
                     except RUN_FAILURES as exc:
                         with lock:
                             level.failures.append(f"{type(exc).__name__}: {str(exc)[:200]}")

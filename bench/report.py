@@ -21,6 +21,11 @@ TARGETS: tuple[tuple[str, Callable[[float, float], bool], float, str], ...] = (
     ("throughput_scaling.16", operator.ge, 4, ">= 4x single client"),
     ("leaked_processes", operator.eq, 0, "== 0"),
     ("memory_growth_pct", operator.lt, 10, "< 10 %"),
+    ("protocol_throughput_ratio_16", operator.ge, 20, ">= 20x the browser at 16 clients"),
+    ("protocol_cpu_ms_per_enrollment", operator.le, 10, "<= 10 ms"),
+    ("protocol_overhead_ratio.classic", operator.le, 1.2, "<= 1.2"),
+    ("protocol_overhead_ratio.universal", operator.le, 1.2, "<= 1.2"),
+    ("protocol_kib_per_enrollment", operator.le, 64, "<= 64 KiB"),
 )
 
 
@@ -136,6 +141,8 @@ def print_tables(result: dict[str, Any], console: Console) -> None:
         )
     console.print(memory)
 
+    _engines_table(result, console)
+
     soak = result.get("soak", {})
     growth = ", ".join(f"{k.removesuffix('_mib')} {v:+.1f}" for k, v in soak.get("growth_mib", {}).items())
     console.print(
@@ -153,3 +160,42 @@ def print_tables(result: dict[str, Any], console: Console) -> None:
         value = verdict["value"]
         targets.add_row(verdict["metric"], _fmt(value, 2), verdict["target"], status[verdict["met"]])
     console.print(targets)
+
+
+def _engines_table(result: dict[str, Any], console: Console) -> None:
+    """The browser and protocol engines and the bare httpx script, side by side."""
+    engines = result.get("engines", {})
+    side = Table(title="Engines (browser, protocol, bare httpx script)")
+    for column in ("metric", "classic", "universal"):
+        side.add_column(column, justify="left" if column == "metric" else "right")
+    rows: list[tuple[str, str, int]] = [
+        ("enrollment p50 on the browser engine, ms", "latency.{f}.browser_p50_ms", 0),
+        ("enrollment p50 on the protocol engine, ms", "latency.{f}.protocol_p50_ms", 1),
+        ("enrollment p50 of a bare httpx script, ms", "latency.{f}.bare_p50_ms", 1),
+        ("protocol / bare script (p50)", "latency.{f}.protocol_overhead_ratio", 2),
+        ("bridge CPU per protocol enrollment, ms", "latency.{f}.protocol_cpu_ms_per_enrollment", 1),
+    ]
+    for label, path, digits in rows:
+        side.add_row(
+            label, *(_fmt(lookup(engines, path.format(f=f)), digits) for f in ("classic", "universal"))
+        )
+    console.print(side)
+    levels = Table(title="Engines: throughput per minute (Classic, closed loop)")
+    for column in ("clients", "browser", "protocol"):
+        levels.add_column(column, justify="right")
+    by_engine = {
+        engine: {
+            lv["clients"]: lv["throughput_per_min"] for lv in engines.get("throughput", {}).get(engine, [])
+        }
+        for engine in ("browser", "protocol")
+    }
+    for clients in sorted(set(by_engine["browser"]) | set(by_engine["protocol"])):
+        levels.add_row(
+            str(clients), _fmt(by_engine["browser"].get(clients)), _fmt(by_engine["protocol"].get(clients))
+        )
+    console.print(levels)
+    memory = engines.get("memory", {})
+    console.print(
+        f"Protocol engine memory: {_fmt(memory.get('kib_per_enrollment'))} KiB per open enrollment "
+        f"({memory.get('open')} open)"
+    )

@@ -19,7 +19,7 @@ from typing import Any
 
 from playwright.sync_api import sync_playwright
 
-from bench import baseline, concurrency, memory, overhead, servers, soak
+from bench import baseline, concurrency, engines, memory, overhead, servers, soak
 from bench.facts import load_average, machine
 from bench.procs import MARKER_ENV, reap_marked, tree, wait_for_no_survivors
 from bench.sizes import Sizes
@@ -106,6 +106,11 @@ def _measure(sizes: Sizes, chromium: str, marker: str, tmp: Path, log: Log) -> d
                 browser.close()
             out.update(_latency(per_flavour))
 
+            log(f"engines side by side: {sizes.engine_runs} runs per engine and flavour, and a bare script")
+            engine_latency = engines.latency(api, fake, phones, sizes.engine_runs, pids)
+            log(f"memory with {sizes.engine_open} open protocol enrollments")
+            engine_memory = engines.memory(api, fake, phones, bridge_svc.pid, sizes.engine_open)
+
             log(f"memory with {sizes.open_enrollments} open enrollments: shared browser")
             shared = memory.shared_browser(api, fake, phones, bridge_svc.pid, sizes.open_enrollments)
             log(f"memory with {sizes.open_enrollments} open enrollments: a browser each")
@@ -127,6 +132,9 @@ def _measure(sizes: Sizes, chromium: str, marker: str, tmp: Path, log: Log) -> d
             levels = concurrency.curve(target, phones, sizes)
             out["concurrency"] = [level.as_json() for level in levels]
             out["throughput_scaling"] = concurrency.scaling(levels)
+            log(f"engines side by side at {sizes.engine_levels} clients")
+            engine_throughput = engines.throughput(target, phones, sizes)
+            out.update(engines.summary(engine_latency, engine_memory, engine_throughput))
             # Heaps keep their high-water mark after a burst: the idle bridge's memory shows it.
             time.sleep(memory.SETTLE_S)
             idle = memory.breakdown(tree(bridge_svc.pid), bridge_svc.pid)

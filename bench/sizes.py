@@ -20,11 +20,17 @@ class Sizes:
     # Open, idle enrollments held for the memory figure (the target is stated at 16).
     open_enrollments: int
     soak_runs: int
+    # The engines side by side: sequential runs per engine and flavour, and open protocol enrollments
+    # for the memory figure (under the benchmark bridge's session limit).
+    engine_runs: int = 20
+    engine_open: int = 48
+    # Throughput of each engine at these client counts (the figure is at 16).
+    engine_levels: tuple[int, ...] = (1, 4, 16)
 
 
-FULL = Sizes("full", 30, (1, 4, 8, 16, 32), 24, 3, 16, 300)
-QUICK = Sizes("quick", 5, (1, 4, 8), 6, 2, 16, 20)
+FULL = Sizes("full", 30, (1, 4, 8, 16, 32), 24, 3, 16, 300, engine_runs=30, engine_open=48)
+QUICK = Sizes("quick", 5, (1, 4, 8), 6, 2, 16, 20, engine_runs=8, engine_open=48)
 # For the smoke test: every code path once, nothing statistically meaningful.
-TINY = Sizes("tiny", 1, (1,), 1, 1, 2, 2)
+TINY = Sizes("tiny", 1, (1,), 1, 1, 2, 2, engine_runs=1, engine_open=2, engine_levels=(1,))
 
 BY_MODE: dict[Mode, Sizes] = {"full": FULL, "quick": QUICK, "tiny": TINY}

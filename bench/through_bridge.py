@@ -80,12 +80,16 @@ def cancel(api: httpx.Client, enrollment_id: str) -> None:
         api.delete(f"/v1/enrollments/{enrollment_id}")
 
 
-def enroll(api: httpx.Client, fake: FakeTenantClient, ticket_url: str, phone: Phone) -> Run:
-    """ticket -> phone -> code -> recovery acknowledged -> completed, one HTTP request per step."""
+def enroll(
+    api: httpx.Client, fake: FakeTenantClient, ticket_url: str, phone: Phone, engine: str | None = None
+) -> Run:
+    """ticket -> phone -> code -> recovery acknowledged -> completed, one HTTP request per step, on the
+    bridge's default engine unless ``engine`` names one."""
     enrollment_id: str | None = None
+    body = {"ticket_url": ticket_url, **({"engine": engine} if engine else {})}
     try:
         t0 = time.perf_counter()
-        created = post_step(api, "/v1/enrollments", {"ticket_url": ticket_url}, "awaiting_phone")
+        created = post_step(api, "/v1/enrollments", body, "awaiting_phone")
         enrollment_id = str(created["id"])
         t1 = time.perf_counter()
         post_step(
@@ -110,8 +114,12 @@ def enroll(api: httpx.Client, fake: FakeTenantClient, ticket_url: str, phone: Ph
     )
 
 
-def open_idle(api: httpx.Client, fake: FakeTenantClient, phone: Phone) -> str:
+def open_idle(api: httpx.Client, fake: FakeTenantClient, phone: Phone, engine: str | None = None) -> str:
     """Starts an enrollment with its phone number and leaves it waiting for the code; returns its id."""
     ticket = fake.create_ticket()
-    body = {"ticket_url": ticket["ticket_url"], "phone_number": phone.e164}
+    body = {
+        "ticket_url": ticket["ticket_url"],
+        "phone_number": phone.e164,
+        **({"engine": engine} if engine else {}),
+    }
     return str(post_step(api, "/v1/enrollments", body, "awaiting_code")["id"])

@@ -65,6 +65,17 @@ def test_concurrency_and_memory_metrics(result: dict[str, Any]) -> None:
     assert _number(result["rss_per_enrollment_browser_per_enrollment_mib"])
 
 
+def test_engines_side_by_side(result: dict[str, Any]) -> None:
+    assert set(result["protocol_overhead_ratio"]) == set(FLAVOURS)
+    assert all(_number(v) and v > 0 for v in result["protocol_overhead_ratio"].values())
+    assert _number(result["protocol_cpu_ms_per_enrollment"])
+    assert _number(result["protocol_kib_per_enrollment"])
+    assert "protocol_throughput_ratio_16" in result  # null at this size: no 16-client level
+    for engine in ("browser", "protocol"):
+        [level] = result["engines"]["throughput"][engine]
+        assert (level["clients"], level["failed"]) == (1, 0)
+
+
 def test_soak_leaves_nothing_behind(result: dict[str, Any]) -> None:
     assert _number(result["memory_growth_pct"])
     assert result["soak"]["runs"] == 2
