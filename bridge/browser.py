@@ -40,6 +40,7 @@ from bridge.redact import Redactor
 from bridge.settings import BridgeSettings
 from bridge.urls import HostPolicy
 from bridge.widgets.base import WidgetDriver
+from bridge.widgets.classic_table import CLASSIC, ClassicTable, customised
 from bridge.widgets.detect import open_widget
 from bridge.widgets.snapshot import read_screen
 
@@ -187,7 +188,8 @@ class BrowserManager:
             raise
         capture = PlaywrightCapture(calls)
         capture.attach(context)
-        return BrowserSession(context, page, capture, redactor, artifacts if trace else None)
+        table = customised(self._settings.classic_texts) if self._settings.classic_texts else CLASSIC
+        return BrowserSession(context, page, capture, redactor, artifacts if trace else None, table)
 
     async def close(self) -> None:
         self._closing = True
@@ -224,8 +226,11 @@ class BrowserSession:
         capture: PlaywrightCapture,
         redactor: Redactor,
         trace_to: Artifacts | None,
+        classic_table: ClassicTable = CLASSIC,
     ) -> None:
         self._context = context
+        # What the Classic page object looks for (a tenant's own texts first, from settings).
+        self._classic_table = classic_table
         self._page = page
         self._capture = capture
         self._redactor = redactor
@@ -233,7 +238,7 @@ class BrowserSession:
         self._trace_to = trace_to
 
     async def open(self, ticket_url: str, timeout_s: float) -> WidgetDriver | None:
-        return await open_widget(self._page, self._capture.log, ticket_url, timeout_s)
+        return await open_widget(self._page, self._capture.log, ticket_url, timeout_s, self._classic_table)
 
     def translate_errors(self, what: str) -> AbstractContextManager[None]:
         return translate_playwright_errors(what)

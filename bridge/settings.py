@@ -117,6 +117,20 @@ class BridgeSettings(BaseSettings):
     artifacts_dir: Path = Field(
         default=Path("artifacts"), description="Where saved screenshots and traces are kept."
     )
+    classic_texts: dict[str, str] = Field(
+        default_factory=dict,
+        description="JSON object: a Classic tenant's own texts, by control (phone_input, code_input, "
+        "sms_choice, resend, recovery_checkbox, congrats) or outcome code, as regular expressions.",
+    )
+
+    @field_validator("classic_texts")
+    @classmethod
+    def _known_classic_texts(cls, value: dict[str, str]) -> dict[str, str]:
+        # Imported here: the widget tables are not needed to read settings, only to check these.
+        from bridge.widgets.classic_table import customised
+
+        customised(value)  # raises ValueError on an unknown name or a bad pattern
+        return value
 
     @field_validator("api_tokens", "allowed_hosts", "browser_extra_hosts", mode="before")
     @classmethod

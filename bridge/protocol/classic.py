@@ -30,23 +30,6 @@ _WIDGET_CALL = re.compile(r"Auth0MFAWidget\s*\(")
 _OPTION = r"""["']?{name}["']?\s*:\s*(["'])(?P<value>(?:\\.|(?!\1).)*)\1"""
 # Auth0's regional tenant hosts: {tenant}.auth0.com, {tenant}.{region}.auth0.com.
 _AUTH0_HOST = re.compile(r"^(?P<tenant>[a-z0-9-]+)(?:\.(?P<region>[a-z]{2}))?\.auth0\.com$")
-# Codes after start-flow that mean the transaction is gone (issue: Guardian.java fixtures, docs).
-_GONE = {
-    "invalid_token",
-    "transaction_not_found",
-    "enrollment_transaction_not_found",
-    "enrollment_not_found",
-    "device_account_not_found",
-    "device_account_conflict",
-    "login_transaction_not_found",
-}
-# Factor switched off for the tenant: nothing the caller can retry.
-_DISABLED = {
-    "feature_disabled",
-    "feature_disabled_by_admin",
-    "enrollment_method_disabled",
-    "no_method_available",
-}
 
 
 def page_config(html: str) -> dict[str, Any]:
@@ -234,12 +217,10 @@ class ClassicProtocolDriver(ProtocolDriver):
         if not isinstance(error_code, str):
             # A bare 5xx (Guardian's text/plain "Internal server error"): the caller may try again.
             return Outcome.error("upstream_error", None)
-        if after_start and error_code in _GONE:
-            # The ticket was already accepted: its transaction, not the ticket, is what ran out.
-            return self._error("transaction_expired", error_code)
-        if error_code in _DISABLED:
-            return Outcome("terminal", "widget_failed", self.dictionary.get(_camel(error_code)) or error_code)
-        code = t.classify_api_error(error_code, message if isinstance(message, str) else None)
+        # One mapping for both engines (bridge/widgets/texts.py): after start-flow an invalid token is
+        # the transaction's, disabled factors and removed enrollments end the enrollment clearly.
+        text = message if isinstance(message, str) else None
+        code = t.classify_api_error(error_code, text, after_start=after_start)
         return self._error(code or "widget_error", error_code)
 
     def _error(self, code: str, api_code: str) -> Outcome:

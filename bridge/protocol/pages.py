@@ -21,34 +21,12 @@ from bridge.protocol.state import FormControl, PageForm
 from bridge.widgets import texts as t
 from bridge.widgets import universal_table as ul
 
-# Universal Login's documented error codes (text keys of the mfa-sms / mfa-phone / mfa-recovery-code
-# prompts, rendered as ``data-error-code``) -> the bridge's outcome codes, the same ones the browser
-# engine derives from the texts those keys stand for.
-UL_ERROR_CODES: dict[str, OutcomeCode] = {
-    "no-phone": OutcomeCode.INVALID_PHONE_NUMBER,
-    "invalid-phone-format": OutcomeCode.INVALID_PHONE_NUMBER,
-    "invalid-phone": OutcomeCode.INVALID_PHONE_NUMBER,
-    "too-many-sms": OutcomeCode.TOO_MANY_SMS,
-    "send-sms-failed": OutcomeCode.ERROR_SENDING_SMS,
-    "sms-authenticator-error": OutcomeCode.ERROR_SENDING_SMS,
-    "transaction-not-found": OutcomeCode.TRANSACTION_EXPIRED,
-    "no-code": OutcomeCode.INVALID_OTP_FORMAT,
-    "invalid-otp-code-format": OutcomeCode.INVALID_OTP_FORMAT,
-    "invalid-code": OutcomeCode.INVALID_OTP,
-    "authenticator-error": OutcomeCode.INVALID_OTP,
-    "too-many-failures": OutcomeCode.TOO_MANY_ATTEMPTS,
-}
-# Result screen status (ACUL's example values) and ticket-problem keys -> outcome codes.
-RESULT_STATUS: dict[str, OutcomeCode | None] = {
-    "success": None,
-    "already-used": OutcomeCode.TICKET_USED,
-    "expired-ticket": OutcomeCode.TICKET_EXPIRED,
-    "invalid-ticket": OutcomeCode.TICKET_INVALID,
-    "already-enrolled": OutcomeCode.ALREADY_ENROLLED,
-    "failure": OutcomeCode.WIDGET_FAILED,
-}
+# Universal Login's documented error codes, result statuses and pass-through screens are shared with
+# the browser engine (bridge/widgets/universal_table.py), so both engines read a page the same way.
+UL_ERROR_CODES = ul.ERROR_CODES
+RESULT_STATUS = ul.RESULT_STATUS
 # Screens that submit themselves by script before the enrollment screens (ACUL documents this one).
-INTERSTITIALS = frozenset({"mfa-detect-browser-capabilities"})
+INTERSTITIALS = frozenset(route for route, screen in ul.ROUTES.items() if screen == "interstitial")
 _CONTEXT = re.compile(r"universal_login_context\s*=\s*(\{.*\})\s*;?\s*$", re.DOTALL)
 _SELF_SUBMIT = re.compile(r"\.submit\(\s*\)|requestSubmit\(")
 _UNSHOWN = ["script", "style", "noscript", "template", "head"]

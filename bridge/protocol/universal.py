@@ -107,6 +107,9 @@ class UniversalProtocolDriver(ProtocolDriver):
         field = self._field(form, ul.FIELDS.phone, ul.PHONE_PLACEHOLDER)
         if field is None:
             return self._unrecognized()
+        if any(c.name == ul.CAPTCHA_FIELD for c in form.inputs()):
+            # Bot detection wants a person (same outcome as the browser engine's).
+            return Outcome("terminal", "captcha_required", None)
         fill = {field.name: phone.national}
         submitter = self._default_button(form)
         # The unified phone screen offers the channel as radios or as submit buttons named ``type``.

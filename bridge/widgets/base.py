@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -18,7 +18,7 @@ from bridge.models import Channel, Flavour
 from bridge.outcomes import Outcome as Outcome  # re-exported: the drivers import it from here
 from bridge.outcomes import OutcomeCode
 from bridge.phone import PhoneNumber
-from bridge.widgets.texts import ERROR_TEXTS, classify_text, find_recovery_code
+from bridge.widgets.texts import ERROR_TEXTS, ErrorText, classify_text, find_recovery_code
 
 
 class Stopwatch:
@@ -126,15 +126,22 @@ async def recovery_code_on_page(page: Page) -> str | None:
     return find_recovery_code(" ".join(values))
 
 
-# One round trip for what a step needs to read of a page: the visible ARIA alerts' text, the page's
-# text, and the placeholders and labels of its visible controls (enough to tell its screen).
+# One round trip for what a step needs to read of a page: the visible errors that carry a code
+# (``data-error-code``, as real Universal Login pages mark them), the visible ARIA alerts' text, the
+# page's text, the placeholders and labels of its visible controls (enough to tell its screen), and
+# the result status an ACUL page states in its context.
 _READ_PAGE = """
 () => {
   const shown = el => !!(el.offsetWidth || el.offsetHeight || el.getClientRects().length);
   const visible = sel => Array.from(document.querySelectorAll(sel)).filter(shown);
-  const alerts = visible('[role=alert]').map(el => (el.innerText || '').trim()).filter(Boolean);
+  const text = el => (el.innerText || '').trim();
+  const alerts = visible('[role=alert]').map(text).filter(Boolean);
+  const context = window.universal_login_context;
+  const data = context && context.screen && context.screen.data;
   return {
     alert: alerts[0] || null,
+    codes: visible('[data-error-code]').map(el => [el.getAttribute('data-error-code') || '', text(el)]),
+    status: data && typeof data.status === 'string' ? data.status : null,
     text: document.body ? document.body.innerText : '',
     placeholders: visible('input, textarea').map(el => el.getAttribute('placeholder') || ''),
     labels: visible('label').map(el => (el.innerText || '').trim()),
@@ -146,6 +153,9 @@ _READ_PAGE = """
 @dataclass(frozen=True)
 class PageRead:
     alert: str | None = None
+    # (data-error-code, text) of each visible coded error, in page order.
+    codes: tuple[tuple[str, str], ...] = ()
+    status: str | None = None
     text: str = ""
     placeholders: tuple[str, ...] = ()
     labels: tuple[str, ...] = ()
@@ -163,8 +173,12 @@ async def read_page(page: Page) -> PageRead:
         seen: dict[str, Any] = await page.evaluate(_READ_PAGE)
     except PlaywrightError:
         return PageRead()
+    codes = tuple((str(code), str(text)) for code, text in seen.get("codes") or ())
+    status = seen.get("status")
     return PageRead(
         alert=seen.get("alert"),
+        codes=codes,
+        status=status if isinstance(status, str) else None,
         text=seen.get("text") or "",
         placeholders=tuple(seen.get("placeholders") or ()),
         labels=tuple(seen.get("labels") or ()),
@@ -176,17 +190,33 @@ async def alert_text(page: Page) -> str | None:
     return (await read_page(page)).alert
 
 
-def classify_page(read: PageRead) -> tuple[OutcomeCode | None, str | None]:
+NO_CODES: Mapping[str, OutcomeCode] = {}
+
+
+def classify_page(
+    read: PageRead,
+    codes: Mapping[str, OutcomeCode] = NO_CODES,
+    errors: tuple[ErrorText, ...] = ERROR_TEXTS,
+) -> tuple[OutcomeCode | None, str | None]:
     """The error a page shows, as (bridge code, widget text); (None, None) when there is none.
 
-    An ARIA alert is read first; otherwise the page text is searched for a documented error text, which
-    finds errors whatever element the widget puts them in.
+    An error's documented code (``data-error-code``, looked up in ``codes``) is read first, whatever
+    its text says (a tenant may have customised or translated it); then an ARIA alert; then the page
+    text is searched for a documented error text, which finds errors whatever element holds them.
     """
+    for code, text in read.codes:
+        known = codes.get(code)
+        if known is not None:
+            return known, text or None
+    for code, text in read.codes:
+        entry = classify_text(text, errors)
+        if entry is not None or (code and text):
+            return (entry.code if entry else OutcomeCode.WIDGET_ERROR), text
     if read.alert:
-        entry = classify_text(read.alert)
+        entry = classify_text(read.alert, errors)
         return (entry.code if entry else OutcomeCode.WIDGET_ERROR), read.alert
     text = read.text
-    for entry in ERROR_TEXTS:
+    for entry in errors:
         match = entry.pattern.search(text)
         if match:
             line = next((ln.strip() for ln in text.splitlines() if entry.pattern.search(ln)), None)
@@ -194,8 +224,10 @@ def classify_page(read: PageRead) -> tuple[OutcomeCode | None, str | None]:
     return None, None
 
 
-async def error_message(page: Page) -> tuple[OutcomeCode | None, str | None]:
-    return classify_page(await read_page(page))
+async def error_message(
+    page: Page, codes: Mapping[str, OutcomeCode] = NO_CODES, errors: tuple[ErrorText, ...] = ERROR_TEXTS
+) -> tuple[OutcomeCode | None, str | None]:
+    return classify_page(await read_page(page), codes, errors)
 
 
 async def observe(driver: WidgetDriver) -> None:

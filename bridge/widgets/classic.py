@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Locator, Page
 
 from bridge.capture import CallRecorder
@@ -86,7 +87,7 @@ class ClassicWidget(WidgetBase):
         for name, control in self.table.screens:
             if await first_visible(self._all(control)) is not None:
                 return name
-        code, _ = await error_message(self.page)
+        code, _ = await self._error_message()
         return ERROR_SCREEN if code else "unknown"
 
     # --- steps ---
@@ -104,7 +105,7 @@ class ClassicWidget(WidgetBase):
         async with self.clock.waiting():
             found = await wait_first_visible(self.page, targets, self.timeout_s)
         if found is None:
-            code, message = await error_message(self.page)
+            code, message = await self._error_message()
             return Outcome.error(code or OutcomeCode.WIDGET_UNRECOGNIZED, message)
         if await first_visible(self._phone_inputs()) is None:
             await observe(self)
@@ -197,7 +198,11 @@ class ClassicWidget(WidgetBase):
         body = self.recorder.raw_responses.get(endpoint)
         if not isinstance(body, dict):
             return None
-        return t.classify_api_error(body.get("errorCode"), body.get("message"))
+        after_start = endpoint != self.table.api.start_flow
+        return t.classify_api_error(body.get("errorCode"), body.get("message"), after_start=after_start)
+
+    async def _error_message(self) -> tuple[OutcomeCode | None, str | None]:
+        return await error_message(self.page, errors=self.table.errors)
 
     async def _mark(self, endpoint: str) -> _Mark:
         return _Mark(
@@ -219,7 +224,7 @@ class ClassicWidget(WidgetBase):
                 grace = self.table.timings.client_check_grace_s
                 quiet = no_request and time.monotonic() - clicked_at > grace
                 if alert and (alert != mark.stale_alert or quiet):
-                    entry = t.classify_text(alert)
+                    entry = t.classify_text(alert, self.table.errors)
                     return Outcome.error(entry.code if entry else OutcomeCode.WIDGET_ERROR, alert)
                 if time.monotonic() - clicked_at > self.timeout_s:
                     return Outcome.error(OutcomeCode.WIDGET_TIMEOUT, None)
@@ -235,8 +240,16 @@ class ClassicWidget(WidgetBase):
         candidates = [alert_locator(self.page), self._one(self.table.error_text)]
         async with self.clock.waiting():
             await wait_first_visible(self.page, candidates, self.table.timings.message_wait_s)
-        _, message = await error_message(self.page)
+        _, message = await self._error_message()
         return Outcome.error(code, message)
+
+    async def _gone(self, box: Locator) -> Locator | None:
+        """``box`` once it is hidden (its screen replaced), within the step timeout; else None."""
+        try:
+            await box.wait_for(state="hidden", timeout=self.timeout_s * 1000)
+        except PlaywrightError:
+            return None
+        return box
 
     async def _acknowledge_recovery(self) -> Outcome:
         async with self.clock.waiting():
@@ -256,9 +269,11 @@ class ClassicWidget(WidgetBase):
         if not await visible(button):
             button = self._one(self.table.any_button)
         await button.first.click()
+        # Done once the recovery screen goes away (verify-otp had already confirmed the enrollment),
+        # whatever the congratulations say: a customised or translated text is not the one known.
         async with self.clock.waiting():
-            done = await wait_first_visible(self.page, [self._congrats()], self.timeout_s)
+            done = await self._gone(box)
         if done is None:
-            code, message = await error_message(self.page)
+            code, message = await self._error_message()
             return Outcome.error(code or OutcomeCode.WIDGET_UNRECOGNIZED, message)
         return Outcome("ok", recovery_code=recovery)

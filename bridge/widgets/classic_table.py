@@ -9,8 +9,11 @@ attribute (never a class name) last. The page object
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, fields
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from typing import Any
 
+from bridge.outcomes import OutcomeCode
 from bridge.widgets.controls import (
     SUBMIT_BUTTON,
     Control,
@@ -19,6 +22,7 @@ from bridge.widgets.controls import (
     Label,
     Role,
     Text,
+    Way,
     text_input,
 )
 from bridge.widgets.texts import ANY_ERROR_TEXT, ERROR_TEXTS, GENERIC_INPUT_LABEL, ErrorText
@@ -27,6 +31,8 @@ PHONE_PLACEHOLDER = "Your phone number"
 PHONE_LABEL = "A code will be sent to this number"
 CODE_PLACEHOLDER = "Enter the 6-digit code"
 RECOVERY_CONFIRMATION = "I have safely recorded this code"
+# Every older published version of the dictionary says "number" (docs/protocol.md#classic-texts-and-states).
+RECOVERY_CONFIRMATION_OLDER = "I have safely recorded this number"
 CONGRATS = re.compile(r"congratulations|you are all set", re.IGNORECASE)
 SMS_CHOICE = re.compile(r"\bSMS\b", re.IGNORECASE)
 RESEND = re.compile(r"resend|send (it )?again", re.IGNORECASE)
@@ -103,18 +109,72 @@ CLASSIC = ClassicTable(
             Css("input[type=tel]"),
         )
     ),
-    code_input=Control(text_input(CODE_PLACEHOLDER, "input[autocomplete=one-time-code]")),
+    # Third-party code driving a Classic code screen fills input[name="code"].
+    code_input=Control(text_input(CODE_PLACEHOLDER, "input[name=code]", "input[autocomplete=one-time-code]")),
     sms_choice=Control((Role("link", SMS_CHOICE), Role("button", SMS_CHOICE))),
-    resend=Control((Role("link", RESEND), Role("button", RESEND))),
+    # The dictionary has no resend text: a named link or button first, else the code screen's one
+    # button that is not its submit (an icon, on a widget whose buttons are unnamed).
+    resend=Control(
+        (Role("link", RESEND), Role("button", RESEND), Css("button[type=button]")), visible_only=True
+    ),
     submit=SUBMIT_BUTTON,
     any_button=Control((Role("button"),), visible_only=True),
     country_select=Control((Role("combobox"),), visible_only=True),
     # A dial code may be written with a space after the plus ("+ 44") in an option's text.
     country=CountryMatch(dial=r"\+\s*{dial}(?!\d)"),
-    recovery_checkbox=Control((Label(RECOVERY_CONFIRMATION), Role("checkbox", RECOVERY_CONFIRMATION))),
+    # Both published texts, then the screen's only checkbox (a customised or translated label).
+    recovery_checkbox=Control(
+        (
+            Label(RECOVERY_CONFIRMATION),
+            Label(RECOVERY_CONFIRMATION_OLDER),
+            Role("checkbox", RECOVERY_CONFIRMATION),
+            Role("checkbox", RECOVERY_CONFIRMATION_OLDER),
+            Css("input[type=checkbox]"),
+        ),
+        visible_only=True,
+    ),
     congrats=Control((Text(CONGRATS),)),
     error_text=Control((Text(ANY_ERROR_TEXT),)),
     errors=ERROR_TEXTS,
     api=ClassicApi(),
     timings=ClassicTimings(),
 )
+
+# The Classic controls a tenant's own texts can be given for (``BRIDGE_CLASSIC_TEXTS``), and error
+# outcomes whose texts can be: the widget has no stable hooks besides its texts
+# (docs/protocol.md#customised-texts-and-languages).
+CUSTOMISABLE = ("phone_input", "code_input", "sms_choice", "resend", "recovery_checkbox", "congrats")
+
+
+def customised(patterns: Mapping[str, str], table: ClassicTable = CLASSIC) -> ClassicTable:
+    """``table`` with a tenant's own texts tried first: control name or outcome code -> a regular
+    expression (case-insensitive) of the text the widget shows for it.
+
+    For inputs the pattern is matched against their label or placeholder, for links and buttons
+    against their name, for the congratulations against the page's text; an outcome code's pattern
+    maps the widget's error text to that outcome.
+    """
+    changes: dict[str, Any] = {}
+    errors: list[ErrorText] = []
+    for name, raw in patterns.items():
+        pattern = re.compile(raw, re.IGNORECASE)
+        if name in ("phone_input", "code_input"):
+            ways: tuple[Way, ...] = (Role("textbox", pattern),)
+        elif name == "recovery_checkbox":
+            ways = (Role("checkbox", pattern),)
+        elif name in ("sms_choice", "resend"):
+            ways = (Role("link", pattern), Role("button", pattern))
+        elif name == "congrats":
+            ways = (Text(pattern),)
+        elif (code := OutcomeCode.parse(name)) is not None:
+            errors.append(ErrorText(pattern, code))
+            continue
+        else:
+            raise ValueError(f"no Classic control or outcome code is called {name!r}")
+        control: Control = getattr(table, name)
+        changes[name] = replace(control, ways=(*ways, *control.ways))
+    if errors:
+        changes["errors"] = (*errors, *table.errors)
+        everything = "|".join(f"(?:{e.pattern.pattern})" for e in changes["errors"])
+        changes["error_text"] = Control((Text(re.compile(everything, re.IGNORECASE)),))
+    return replace(table, **changes)

@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 from typing import Literal
+
+import phonenumbers
+from phonenumbers import geocoder
 
 from bridge.widgets.texts import SUBMIT
 
@@ -104,6 +108,13 @@ class CountryMatch:
         return re.compile(self.dial.format(dial=dial))
 
 
+@cache
+def country_name(region: str) -> str:
+    """A region's English name as a country list shows it (e.g. ``United Kingdom`` for ``GB``)."""
+    example = phonenumbers.example_number(region)
+    return geocoder.country_name_for_number(example, "en") if example is not None else region
+
+
 # Buttons that move a screen forward, found by their words (both flavours and the redeem page).
 SUBMIT_BUTTON = Control((Role("button", SUBMIT),), visible_only=True)
 
@@ -118,7 +129,11 @@ class Detection:
     # Both signals are read locally (the recorder's request log and the page's URL), so polling often
     # costs no round trip to the browser and keeps detection close to the moment the signal appears.
     poll_s: float = 0.005
-    redeem_button: Control = SUBMIT_BUTTON
+    # Its words first, then the documented default action, then its only submit button.
+    redeem_button: Control = Control(
+        (*SUBMIT_BUTTON.ways, Css("button[name=action][value=default]"), Css("button[type=submit]")),
+        visible_only=True,
+    )
 
 
 DETECTION = Detection()

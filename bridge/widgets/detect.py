@@ -11,14 +11,16 @@ from playwright.async_api import Page
 from bridge.capture import CallRecorder
 from bridge.widgets.base import WidgetDriver, visible
 from bridge.widgets.classic import ClassicWidget
-from bridge.widgets.classic_table import CLASSIC
+from bridge.widgets.classic_table import CLASSIC, ClassicTable
 from bridge.widgets.controls import DETECTION
 from bridge.widgets.locate import locator
 from bridge.widgets.universal import UniversalWidget
 from bridge.widgets.universal_table import UNIVERSAL
 
 
-async def open_widget(page: Page, recorder: CallRecorder, url: str, timeout_s: float) -> WidgetDriver | None:
+async def open_widget(
+    page: Page, recorder: CallRecorder, url: str, timeout_s: float, classic_table: ClassicTable = CLASSIC
+) -> WidgetDriver | None:
     """Navigates to the ticket and waits for a known flavour; None when none showed up in time.
 
     Classic announces itself by calling the Guardian API's start-flow; Universal Login by landing on a
@@ -30,7 +32,7 @@ async def open_widget(page: Page, recorder: CallRecorder, url: str, timeout_s: f
     clicked = False
     while time.monotonic() - t0 < timeout_s:
         if start_flow in recorder.requested:
-            return ClassicWidget(page, recorder, timeout_s)
+            return ClassicWidget(page, recorder, timeout_s, classic_table)
         if urlsplit(page.url).path.startswith(ul_prefix):
             return UniversalWidget(page, recorder, timeout_s)
         if not clicked and time.monotonic() - t0 > DETECTION.redeem_click_after_s:

@@ -1,9 +1,10 @@
 """Page object for the Universal Login enrollment pages: one server-rendered screen per ``/u/`` route.
 
 Each action is a form POST answered by a redirect to the next screen, so a step is "click, wait for the
-next document, read which screen it is". Screens are told apart by their documented routes; errors by
-their documented texts. Every route, field, control, text and timing comes from
-``universal_table.UNIVERSAL``.
+next document, read which screen it is". Screens are told apart by their documented routes, errors by
+their documented codes (``data-error-code``), results by their stated status; texts come last, so a
+tenant's customised or translated texts do not stop the bridge. Every route, field, control, text and
+timing comes from ``universal_table.UNIVERSAL``.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from bridge.widgets.base import (
 )
 from bridge.widgets.controls import Control
 from bridge.widgets.locate import locator, locators
-from bridge.widgets.universal_table import UNIVERSAL, UniversalTable
+from bridge.widgets.universal_table import PASS_THROUGH, UNIVERSAL, UniversalTable
 
 # Where Chromium lands when a navigation got no answer at all.
 _BROWSER_ERROR_PAGE = "chrome-error:"
@@ -95,22 +96,35 @@ class UniversalWidget(WidgetBase):
     async def ready(self) -> Outcome:
         async with self.clock.waiting():
             await self.page.wait_for_load_state("domcontentloaded")
-        screen = await self.screen_name()
-        if screen == "redeem":
-            # A redeem page under /u/: it normally submits itself; otherwise press its Continue.
-            screen = await self._past_redeem()
+        screen = await self._past_pass_through(await self.screen_name())
         if screen == "chooser":
             await observe(self)
             factor = await first_visible(self._all(self.table.sms_factor))
             if factor is None:
                 return Outcome.error(OutcomeCode.WIDGET_UNRECOGNIZED, None)
             await self._click_and_settle(factor)
-            screen = await self.screen_name()
+            screen = await self._past_pass_through(await self.screen_name())
         if screen == "phone":
             return Outcome("ok")
         return await self._unexpected(screen)
 
-    async def _past_redeem(self) -> str:
+    async def _past_pass_through(self, screen: str) -> str:
+        """Waits through screens that submit themselves (a redeem page, the browser-capabilities
+        check, a page the bridge does not know that moves on by itself), each for a bounded time; a
+        known one that stays gets its one Continue pressed."""
+        for _ in range(self.table.timings.pass_through_hops):
+            if screen not in PASS_THROUGH and screen != "unknown":
+                return screen
+            if not await self._moved_on():
+                button = await first_visible(self._all(self.table.pass_through_button))
+                if screen == "unknown" or button is None:
+                    return screen
+                await self._click_and_settle(button)
+            screen = await self.screen_name()
+        return screen
+
+    async def _moved_on(self) -> bool:
+        """Whether the page went to another route by itself within the pass-through wait."""
         route = self._route()
         try:
             async with self.clock.waiting():
@@ -120,31 +134,37 @@ class UniversalWidget(WidgetBase):
                     timeout=self.table.timings.redeem_wait_s * 1000,
                 )
         except PlaywrightError:
-            button = await first_visible(self._continue())
-            if button is not None:
-                await self._click_and_settle(button)
-        return await self.screen_name()
+            return False
+        self._read = None
+        return True
 
     async def submit_phone(self, phone: PhoneNumber, channel: Channel) -> Outcome:
         # Finding the phone field is also the check that this is the phone screen.
         field = await first_visible(self._phone_inputs())
         if field is None:
             return await self._unexpected(await self.screen_name())
+        if await visible(locator(self.page, self.table.captcha)):
+            # Bot detection wants a person; waiting would only end in a timeout.
+            return Outcome("terminal", OutcomeCode.CAPTCHA_REQUIRED, None)
         outcome = await self._choose_country(phone)
         if outcome is not None:
             return outcome
         await field.fill(phone.national)  # a lazy locator: found again if the picker reloaded the page
+        submitter: Locator | None = None
         # Only the combined phone screen offers a channel; on the SMS screen there is nothing to pick.
         if channel == "voice" or self._route() in self.table.channel_routes:
-            choice = self.table.voice_channel if channel == "voice" else self.table.sms_channel
-            radio = locator(self.page, choice)
+            voice = channel == "voice"
+            radio = locator(self.page, self.table.voice_channel if voice else self.table.sms_channel)
+            button = locator(self.page, self.table.voice_button if voice else self.table.sms_button)
             if await visible(radio):
                 await radio.first.check()
-            elif channel == "voice":
+            elif await visible(button):
+                submitter = button.first  # the channel's own submit button (named ``type``)
+            elif voice:
                 return Outcome(
                     "rejected", OutcomeCode.CHANNEL_UNSUPPORTED, "This tenant offers no voice option"
                 )
-        outcome = await self._submit_form()
+        outcome = await self._submit_form(submitter)
         if outcome is not None:
             return outcome
         screen = await self.screen_name()
@@ -164,7 +184,7 @@ class UniversalWidget(WidgetBase):
         if screen == "recovery":
             return await self._acknowledge_recovery()
         if screen == "result":
-            return await self._result()
+            return await self._result(after_success=True)
         return await self._unexpected(screen)
 
     async def resend(self) -> Outcome:
@@ -174,7 +194,7 @@ class UniversalWidget(WidgetBase):
         outcome = await self._click_and_settle(button)
         if outcome is not None:
             return outcome
-        code, message = await error_message(self.page)
+        code, message = await error_message(self.page, self.table.error_codes)
         if code:
             return Outcome.error(code, message)
         screen = await self.screen_name()
@@ -217,16 +237,17 @@ class UniversalWidget(WidgetBase):
             return await self._unexpected(await self.screen_name())
         return None
 
-    async def _submit_form(self) -> Outcome | None:
-        """Presses Continue and waits for the answer; returns an outcome when the screen shows an error."""
-        button = await first_visible(self._continue())
+    async def _submit_form(self, submitter: Locator | None = None) -> Outcome | None:
+        """Presses Continue (or ``submitter``) and waits for the answer; returns an outcome when the
+        screen shows an error."""
+        button = submitter or await first_visible(self._continue())
         if button is None:
             return Outcome.error(OutcomeCode.WIDGET_UNRECOGNIZED, None)
         outcome = await self._click_and_settle(button)
         if outcome is not None:
             return outcome
         self._read = await read_page(self.page)
-        code, message = classify_page(self._read)
+        code, message = classify_page(self._read, self.table.error_codes)
         if code:
             return Outcome.error(code, message)
         return None
@@ -253,7 +274,7 @@ class UniversalWidget(WidgetBase):
                         await asyncio.wait_for(asyncio.shield(navigated), poll)
                     except TimeoutError:
                         if await alert_text(self.page):
-                            code, message = await error_message(self.page)
+                            code, message = await error_message(self.page, self.table.error_codes)
                             return Outcome.error(code or OutcomeCode.WIDGET_ERROR, message)
                         if time.monotonic() > deadline:
                             return Outcome.error(OutcomeCode.WIDGET_TIMEOUT, None)
@@ -283,25 +304,41 @@ class UniversalWidget(WidgetBase):
             return outcome
         if await self.screen_name() != "result":
             return await self._unexpected(await self.screen_name())
-        result = await self._result()
+        result = await self._result(after_success=True)
         result.recovery_code = recovery
         return result
 
-    async def _result(self) -> Outcome:
-        # The text read right after the last submit is this page's; no need to ask again.
-        text = self._read.text if self._read is not None else await body_text(self.page)
+    async def _result(self, *, after_success: bool = False) -> Outcome:
+        """The result screen's outcome: by its stated status (ACUL's ``screen.data.status``), then by
+        its texts. Reached right after an accepted step (``after_success``) and showing no error, it
+        is a success even when its texts are not Auth0's (customised or translated)."""
+        # The page read right after the last submit is this page's; no need to ask again.
+        read = self._read if self._read is not None else await read_page(self.page)
+        if read.status is not None and read.status in self.table.result_status:
+            code = self.table.result_status[read.status]
+            if code is None:
+                return Outcome("ok")
+            return Outcome("terminal", code, _first_line(read.text))
+        text = read.text or await body_text(self.page)
         for pattern, code in self.table.results:
             if pattern.search(text):
                 if code is None:
                     return Outcome("ok")
                 line = next((ln.strip() for ln in text.splitlines() if pattern.search(ln)), None)
                 return Outcome("terminal", code, line)
+        if after_success and classify_page(read, self.table.error_codes) == (None, None):
+            return Outcome("ok")
         return Outcome("terminal", OutcomeCode.WIDGET_FAILED, text.strip()[:200] or None)
 
     async def _unexpected(self, screen: str) -> Outcome:
         if screen == "result":
             return await self._result()
-        code, message = await error_message(self.page)
+        code, message = await error_message(self.page, self.table.error_codes)
         if code:
             return Outcome.error(code, message)
         return Outcome.error(OutcomeCode.WIDGET_UNRECOGNIZED, None)
+
+
+def _first_line(text: str) -> str | None:
+    """The first non-empty line of a page's text (its heading, on a result screen)."""
+    return next((line.strip() for line in text.splitlines() if line.strip()), None)

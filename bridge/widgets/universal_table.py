@@ -22,6 +22,7 @@ from bridge.widgets.controls import (
     Css,
     Label,
     Role,
+    country_name,
     text_input,
 )
 from bridge.widgets.texts import ERROR_TEXTS, GENERIC_INPUT_LABEL, ErrorText
@@ -33,8 +34,9 @@ RESEND = re.compile(r"^\s*resend\b", re.IGNORECASE)
 SMS_FACTOR = re.compile(r"^\s*(SMS|Phone)\b", re.IGNORECASE)
 VOICE = re.compile(r"voice", re.IGNORECASE)
 SMS = re.compile(r"\b(SMS|text)\b", re.IGNORECASE)
-# The country picker's text starts with the selected region and its calling code, e.g. "US, +1".
-COUNTRY_PICKER = re.compile(r"^\s*[A-Z]{2}\s*,?\s*\+\d{1,4}\b")
+# The country picker names the selected region and its calling code: "United States, US, +1" on real
+# pages (its accessible name adds "Select country code, currently set to"), "US +1" on older ones.
+COUNTRY_PICKER = re.compile(r"\b[A-Z]{2}\s*,?\s*\+\d{1,4}\b|select country code")
 ALL_SET = re.compile(r"all set|successfully added", re.IGNORECASE)
 
 # Route (last path segment) -> the bridge's name for its screen.
@@ -50,8 +52,51 @@ ROUTES: Mapping[str, str] = MappingProxyType(
         "mfa-sms-challenge": "code",
         "mfa-recovery-code-enrollment": "recovery",
         "mfa-enroll-result": "result",
+        # Submits itself by script before the factor screens (ACUL's mfa-detect-browser-capabilities).
+        "mfa-detect-browser-capabilities": "interstitial",
     }
 )
+# Screens with nothing for a person to do: they submit themselves (or wait for one Continue).
+PASS_THROUGH = frozenset({"redeem", "interstitial"})
+
+# Universal Login's documented error codes (the text keys of the mfa-sms, mfa-phone and
+# mfa-recovery-code prompts, rendered as ``data-error-code`` on real pages) -> outcome codes. Both
+# engines read these before any text, so customised and translated texts do not matter.
+ERROR_CODES: Mapping[str, OutcomeCode] = MappingProxyType(
+    {
+        "no-phone": OutcomeCode.INVALID_PHONE_NUMBER,
+        "invalid-phone-format": OutcomeCode.INVALID_PHONE_NUMBER,
+        "invalid-phone": OutcomeCode.INVALID_PHONE_NUMBER,
+        "too-many-sms": OutcomeCode.TOO_MANY_SMS,
+        "too-many-voice": OutcomeCode.TOO_MANY_SMS,
+        "send-sms-failed": OutcomeCode.ERROR_SENDING_SMS,
+        "send-voice-failed": OutcomeCode.ERROR_SENDING_SMS,
+        "sms-authenticator-error": OutcomeCode.ERROR_SENDING_SMS,
+        "transaction-not-found": OutcomeCode.TRANSACTION_EXPIRED,
+        "no-code": OutcomeCode.INVALID_OTP_FORMAT,
+        "invalid-otp-code-format": OutcomeCode.INVALID_OTP_FORMAT,
+        "invalid-code": OutcomeCode.INVALID_OTP,
+        "authenticator-error": OutcomeCode.INVALID_OTP,
+        "too-many-failures": OutcomeCode.TOO_MANY_ATTEMPTS,
+        # The login prompt's CAPTCHA error; bot detection puts the same field on phone entry.
+        "invalid-captcha": OutcomeCode.CAPTCHA_REQUIRED,
+    }
+)
+# The result screen's ``status`` (ACUL's example values) -> None for success, else the outcome code.
+RESULT_STATUS: Mapping[str, OutcomeCode | None] = MappingProxyType(
+    {
+        "success": None,
+        "already-used": OutcomeCode.TICKET_USED,
+        "expired-ticket": OutcomeCode.TICKET_EXPIRED,
+        "invalid-ticket": OutcomeCode.TICKET_INVALID,
+        "already-enrolled": OutcomeCode.ALREADY_ENROLLED,
+        "failure": OutcomeCode.WIDGET_FAILED,
+    }
+)
+# Hosts and fields of bot-detection challenges: Auth0's own CAPTCHA field (ACUL's ``captcha``) and the
+# third-party providers a tenant can pick, which load from hosts outside any allowlist.
+CAPTCHA_FIELD = "captcha"
+CAPTCHA_FRAMES = ("recaptcha", "hcaptcha.com", "challenges.cloudflare.com", "arkoselabs.com", "funcaptcha")
 
 
 @dataclass(frozen=True)
@@ -62,6 +107,8 @@ class Fields:
     code: str = "code"
     saved: str = "saved"
     action: str = "action"
+    # mfa-phone-enrollment's channel: radios, or submit buttons, named ``type`` (``sms`` or ``voice``).
+    channel: str = "type"
 
 
 @dataclass(frozen=True)
@@ -70,6 +117,9 @@ class Actions:
 
     default: str = "default"
     pick_country: str = "pick-country-code"
+    resend: str = "resend-code"
+    # The begin-enroll-options factors that lead to SMS, in order of preference.
+    sms_factors: tuple[str, ...] = ("sms", "phone")
     # A row of the country list; ``{region}`` is the ISO code, ``{dial}`` the calling code.
     select_country: str = "selection-action::{region}{dial}"
 
@@ -84,6 +134,8 @@ class UniversalTimings:
     redeem_wait_s: float = 1.5
     # How often a click's wait for the next document also looks for a message shown without one.
     navigation_poll_s: float = 0.25
+    # How many self-submitting screens (redeem, browser checks, unknown ones) are waited through.
+    pass_through_hops: int = 4
 
 
 @dataclass(frozen=True)
@@ -106,14 +158,24 @@ class UniversalTable:
     sms_channel: Control
     voice_channel: Control
     resend: Control
+    # mfa-phone-enrollment's channel as submit buttons named ``type`` (a real HAR posts type=sms).
+    sms_button: Control
+    voice_button: Control
+    # A bot-detection challenge on the screen (the bridge cannot answer one).
+    captcha: Control
+    # A redeem page's or interstitial's one way on.
+    pass_through_button: Control
     # The documented action value first (read in one round trip); the role only when it is absent.
     country_picker: Control
     country: CountryMatch
-    # A country list row's accessible name, a pattern with ``{region}`` and ``{dial}`` to fill in.
-    country_row_name: str
+    # A country list row's accessible name: patterns with ``{region}``, ``{dial}`` and ``{name}`` (the
+    # country's English name) to fill in, e.g. "United Kingdom (+44)" on real pages.
+    country_row_names: tuple[str, ...]
     # Result page texts -> None for success, else the bridge's error code; the first match wins.
     results: tuple[tuple[re.Pattern[str], OutcomeCode | None], ...]
     errors: tuple[ErrorText, ...]
+    error_codes: Mapping[str, OutcomeCode] = field(default_factory=lambda: ERROR_CODES)
+    result_status: Mapping[str, OutcomeCode | None] = field(default_factory=lambda: RESULT_STATUS)
     timings: UniversalTimings = field(default_factory=UniversalTimings)
 
     @property
@@ -131,8 +193,12 @@ class UniversalTable:
     def country_row(self, region: str, dial: int | str) -> Control:
         """The country list's row for a region and calling code: its action value, then its name."""
         value = self.actions.select_country.format(region=region, dial=dial)
-        name = re.compile(self.country_row_name.format(region=region, dial=dial))
-        return Control((Css(f'button[value="{value}"]'), Role("button", name)))
+        name = re.escape(country_name(region))
+        names = (
+            Role("button", re.compile(pattern.format(region=region, dial=dial, name=name)))
+            for pattern in self.country_row_names
+        )
+        return Control((Css(f'button[value="{value}"]'), *names))
 
     def controls(self) -> dict[str, Control]:
         """Every control of the table by its field name."""
@@ -142,7 +208,7 @@ class UniversalTable:
 UNIVERSAL = UniversalTable(
     routes=ROUTES,
     path_prefix="/u/",
-    route_screens=frozenset({"chooser", "country", "result"}),
+    route_screens=frozenset({"chooser", "country", "result", *PASS_THROUGH}),
     channel_routes=frozenset({"mfa-phone-enrollment"}),
     fields=FIELDS,
     actions=ACTIONS,
@@ -173,13 +239,44 @@ UNIVERSAL = UniversalTable(
         (Css(f"button[name={FIELDS.action}][value={ACTIONS.default}]"), *SUBMIT_BUTTON.ways),
         visible_only=True,
     ),
-    sms_factor=Control((Role("button", SMS_FACTOR),)),
-    sms_channel=Control((Role("radio", SMS),)),
-    voice_channel=Control((Role("radio", VOICE),)),
-    resend=Control((Role("button", RESEND), Role("link", RESEND))),
+    # The documented factor action values first: they survive customised texts.
+    sms_factor=Control(
+        (
+            *(Css(f"button[name={FIELDS.action}][value={f}]") for f in ACTIONS.sms_factors),
+            Role("button", SMS_FACTOR),
+        )
+    ),
+    sms_channel=Control((Css(f"input[type=radio][name={FIELDS.channel}][value=sms]"), Role("radio", SMS))),
+    voice_channel=Control(
+        (Css(f"input[type=radio][name={FIELDS.channel}][value=voice]"), Role("radio", VOICE))
+    ),
+    resend=Control(
+        (
+            Css(f"button[name={FIELDS.action}][value={ACTIONS.resend}]"),
+            Role("button", RESEND),
+            Role("link", RESEND),
+        )
+    ),
+    sms_button=Control((Css(f"button[name={FIELDS.channel}][value=sms]"),), visible_only=True),
+    voice_button=Control((Css(f"button[name={FIELDS.channel}][value=voice]"),), visible_only=True),
+    captcha=Control(
+        (
+            Css(f"input[name={CAPTCHA_FIELD}]"),
+            *(Css(f'iframe[src*="{host}"]') for host in CAPTCHA_FRAMES),
+        ),
+        visible_only=True,
+    ),
+    pass_through_button=Control(
+        (
+            Css(f"button[name={FIELDS.action}][value={ACTIONS.default}]"),
+            *SUBMIT_BUTTON.ways,
+            Css("button[type=submit]"),
+        ),
+        visible_only=True,
+    ),
     country_picker=Control((Css(f"button[value={ACTIONS.pick_country}]"), Role("button", COUNTRY_PICKER))),
     country=CountryMatch(),
-    country_row_name=r"\b{region}\b.*\+{dial}(?!\d)",
+    country_row_names=(r"\b{region}\b.*\+{dial}(?!\d)", r"^\s*{name}\s*\(\+{dial}\)"),
     results=(
         (ALL_SET, None),
         *((e.pattern, e.code) for e in ERROR_TEXTS if e.terminal),
