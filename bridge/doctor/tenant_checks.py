@@ -152,8 +152,11 @@ def _looks_like_forwarding(action: dict[str, Any]) -> bool:
 def check_phone_message_action(reader: ManagementReader) -> CheckResult:
     check_id, title = "phone_message_action", "send-phone-message Action"
     try:
-        listed = reader.get("/api/v2/actions/actions", {"triggerId": SEND_PHONE_MESSAGE})
-        bound_page = reader.get(f"/api/v2/actions/triggers/{SEND_PHONE_MESSAGE}/bindings")
+        # One page of the largest size: a tenant has a handful of Actions on one trigger.
+        listed = reader.get("/api/v2/actions/actions", {"triggerId": SEND_PHONE_MESSAGE, "per_page": "100"})
+        bound_page = reader.get(
+            f"/api/v2/actions/triggers/{SEND_PHONE_MESSAGE}/bindings", {"per_page": "100"}
+        )
     except ManagementError as exc:
         return _refused(check_id, title, exc, "read:actions")
     actions: list[dict[str, Any]] = listed.get("actions") or []

@@ -85,11 +85,20 @@ def guardian_bridge(pytestconfig: pytest.Config) -> Iterator[GuardianEnvironment
 
 
 @pytest.fixture
-def guardian_tenant(guardian_bridge: GuardianEnvironment) -> GuardianTenant:
-    """Management API helpers: ``create_user``, ``create_ticket``, ``enrollments``, ``delete_enrollment``."""
-    if guardian_bridge.tenant is None:
+def guardian_tenant(
+    request: pytest.FixtureRequest, guardian_bridge: GuardianEnvironment
+) -> Iterator[GuardianTenant]:
+    """Management API helpers: ``create_user``, ``create_ticket``, ``enrollments``, ``delete_enrollment``,
+    ``delete_user``. Users the test creates are deleted at teardown (not with ``guardian_keep``)."""
+    tenant = guardian_bridge.tenant
+    if tenant is None:
         raise pytest.UsageError("guardian_tenant needs BRIDGE_AUTH0_DOMAIN, _CLIENT_ID and _CLIENT_SECRET")
-    return guardian_bridge.tenant
+    first = len(tenant.created_users)
+    yield tenant
+    if request.node.get_closest_marker("guardian_keep") is None:
+        for user_id in tenant.created_users[first:]:
+            tenant.delete_user(user_id)
+    del tenant.created_users[first:]
 
 
 @pytest.fixture(scope="session")
@@ -133,7 +142,7 @@ def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     """Adds each failed enrollment's evidence to a failing test's report: a section with the captured
-    calls, and the screenshot's path as a user property (JUnit XML writes those as properties)."""
+    calls, and the screenshot's path as a user property (JUnit XML writes it as a property)."""
     report = yield
     evidence = item.stash.get(EVIDENCE_KEY, [])
     if report.failed and report.when == "call":
@@ -141,7 +150,10 @@ def pytest_runtest_makereport(
             lines = [found.summary]
             if found.screenshot is not None:
                 lines.append(f"screenshot: {found.screenshot}")
-                report.user_properties.append(("guardian_bridge_screenshot", str(found.screenshot)))
+                prop = ("guardian_bridge_screenshot", str(found.screenshot))
+                report.user_properties.append(prop)
+                # The JUnit XML report reads properties from the later teardown report, made from the item.
+                item.user_properties.append(prop)
             lines += ["captured calls:", *(f"  {c}" for c in found.calls)] if found.calls else []
             report.sections.append((f"guardian-bridge enrollment {found.enrollment_id}", "\n".join(lines)))
     return report

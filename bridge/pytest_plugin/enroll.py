@@ -98,7 +98,8 @@ class SmsEnroller:
                 raise BridgeError(
                     "enroll_sms needs a user_id or a ticket_url, or BRIDGE_AUTH0_* to create a user"
                 )
-            user_id = tenant.create_user(f"guardian-bridge-{worker_id()}-{os.urandom(5).hex()}@example.com")
+            email = f"guardian-bridge-{worker_id()}-{os.urandom(5).hex()}@example.com"
+            user_id = tenant.create_user(email, track=False)
             created = True
         before: frozenset[str] = frozenset()
         if user_id is not None and tenant is not None and not created:
