@@ -19,8 +19,8 @@ GITHUB = CI / "github-actions-widget-check.yml"
 GITLAB = CI / "gitlab-ci-widget-check.yml"
 
 
-def _load(path: Path) -> dict[str, Any]:
-    loaded: dict[str, Any] = yaml.safe_load(path.read_text())
+def _load(path: Path) -> dict[Any, Any]:
+    loaded: dict[Any, Any] = yaml.safe_load(path.read_text())
     return loaded
 
 
