@@ -72,7 +72,7 @@ def test_both_run_the_same_check_nightly_and_keep_both_reports() -> None:
     assert github["--code-from"] == "inbox"
     workflow = _load(GITHUB)
     # PyYAML reads the bare key "on" as True (YAML 1.1).
-    triggers = workflow.get("on", workflow.get(True))
+    triggers = workflow["on"] if "on" in workflow else workflow[True]
     assert triggers["schedule"][0]["cron"].split()[2:] == ["*", "*", "*"]
     [job] = workflow["jobs"].values()
     upload = next(s for s in job["steps"] if str(s.get("uses", "")).startswith("actions/upload-artifact"))
