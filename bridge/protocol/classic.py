@@ -109,7 +109,7 @@ class ClassicProtocolDriver(ProtocolDriver):
     ) -> None:
         super().__init__(http, state, artifacts)
         self.ticket = ticket
-        self.dictionary = dictionary or {}
+        self.dictionary = dictionary or state.messages
 
     async def screen_name(self) -> str:
         return {"opened": "phone", "phone": "code", "code": "code", "done": "congrats"}[self.state.step]

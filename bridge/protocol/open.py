@@ -114,16 +114,62 @@ def _driver_for(
         if not http.scope.policy.allows_url(base):
             raise UpstreamError("the widget's Guardian API host is not in BRIDGE_ALLOWED_HOSTS")
         http.scope = replace(http.scope, origins=http.scope.origins | {origin_of(base)})
-        state = ProtocolState(flavour=Flavour.CLASSIC, ticket_url=ticket_url, service_url=base)
         dictionary = seen.config.get("dictionary")
-        return ClassicProtocolDriver(
-            http,
-            state,
-            ticket_of(ticket_url, seen.config),
-            dictionary if isinstance(dictionary, dict) else None,
-            artifacts,
+        state = ProtocolState(
+            flavour=Flavour.CLASSIC,
+            ticket_url=ticket_url,
+            service_url=base,
+            messages=dictionary if isinstance(dictionary, dict) else {},
         )
+        return ClassicProtocolDriver(http, state, ticket_of(ticket_url, seen.config), artifacts=artifacts)
     if seen.flavour is Flavour.UNIVERSAL and seen.page is not None:
         state = ProtocolState(flavour=Flavour.UNIVERSAL, ticket_url=ticket_url)
         return UniversalProtocolDriver(http, state, seen.page, seen.html, artifacts)
     return None
+
+
+async def resume_protocol(
+    state: ProtocolState,
+    *,
+    policy: HostPolicy,
+    timeout_s: float,
+    sink: CallSink | None = None,
+    redactor: Redactor | None = None,
+    artifacts: Artifacts | None = None,
+    max_body_bytes: int = 16_384,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> ProtocolDriver:
+    """A driver that goes on from ``state`` (``ProtocolState.from_json``), in this process or another.
+
+    Classic needs nothing but the state's tokens. Universal Login loads the current screen again with
+    the state's cookies: a GET of a ``/u/`` screen shows where the flow is and changes nothing.
+    """
+    redactor = redactor or Redactor()
+    for secret in (state.transaction_token, state.recovery_code, state.phone_number):
+        redactor.add_secret(secret)
+    scope = ticket_scope(state.ticket_url, policy)
+    if state.service_url:
+        scope = replace(scope, origins=scope.origins | {origin_of(state.service_url)})
+    http = ProtocolHttp(
+        scope,
+        sink if sink is not None else CallLog(redactor),
+        redactor,
+        Stopwatch(),
+        timeout_s,
+        max_body_bytes,
+        cookies=state.cookies,
+        transport=transport,
+    )
+    if state.flavour is Flavour.CLASSIC:
+        return ClassicProtocolDriver(http, state, None, artifacts=artifacts)
+    if not state.page_url:
+        await http.aclose()
+        raise UpstreamError("the saved Universal Login state has no current screen")
+    http.begin_step()
+    try:
+        response = await http.navigate("GET", state.page_url)
+    except BaseException:
+        await http.aclose()
+        raise
+    page = read_page(str(response.url), response.status_code, response.text)
+    return UniversalProtocolDriver(http, state, page, response.text, artifacts)

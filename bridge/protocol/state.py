@@ -73,6 +73,8 @@ class ProtocolState(BaseModel):
     recovery_code: str | None = Field(default=None, repr=False)
     otp_length: int = 6
     phone_number: str | None = Field(default=None, repr=False)
+    # The page's own error texts (languageDictionary.errorMessages), for the outcomes' widget_message.
+    messages: dict[str, str] = Field(default_factory=dict)
     # --- Universal Login: the current screen and the session cookies ---
     page_url: str | None = Field(default=None, repr=False)
     screen: str | None = None
