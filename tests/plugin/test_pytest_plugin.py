@@ -70,6 +70,7 @@ def _copy_example(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_a_example=EXAMPLE.read_text())
 
 
+@pytest.mark.browser  # its runs start a bridge with Chromium
 def test_the_example_and_cleanup_hermetically_with_failure_evidence(pytester: pytest.Pytester) -> None:
     _copy_example(pytester)
     pytester.makepyfile(test_b_cleanup=CLEANUP_CHECKS, test_c_failing=FAILING)
@@ -98,6 +99,7 @@ def test_the_example_and_cleanup_hermetically_with_failure_evidence(pytester: py
     assert Path(str(screenshot)).read_bytes().startswith(b"\x89PNG")
 
 
+@pytest.mark.browser
 def test_xdist_workers_with_the_environment_switch(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         test_parallel="""
