@@ -19,6 +19,8 @@
     │   └── TicketCreationError      502 ticket_creation_failed
     ├── BrowserUnavailableError      503 browser_unavailable
     │   └── BrowserCrashedError      503 browser_crashed
+    ├── StoreUnavailableError        503 store_unavailable       (cluster mode: Redis; Retry-After)
+    ├── DrainingError                503 draining                (shutting down; Retry-After)
     ├── WidgetTimeoutError           504 widget_timeout
     └── EnrollmentFailedError        422 enrollment_failed       (client side: an enrollment that
                                                                   ended without completing)
@@ -133,6 +135,20 @@ class BrowserUnavailableError(BridgeError):
 
 class BrowserCrashedError(BrowserUnavailableError):
     code = "browser_crashed"
+
+
+class StoreUnavailableError(BridgeError):
+    """Cluster mode: the shared store (Redis) did not answer; retry shortly, on this or another replica."""
+
+    code = "store_unavailable"
+    status = 503
+
+
+class DrainingError(BridgeError):
+    """This bridge is shutting down and takes no new enrollments; another replica (or a retry) will."""
+
+    code = "draining"
+    status = 503
 
 
 class WidgetTimeoutError(BridgeError):

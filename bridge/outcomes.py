@@ -74,6 +74,8 @@ class OutcomeCode(StrEnum):
     CAPTCHA_REQUIRED = "captcha_required"
     FACTOR_DISABLED = "factor_disabled"
     ENROLLMENT_REMOVED = "enrollment_removed"
+    REPLICA_LOST = "replica_lost"
+    BRIDGE_SHUTDOWN = "bridge_shutdown"
 
     @property
     def message(self) -> str:
@@ -158,6 +160,15 @@ _INFO: dict[OutcomeCode, _Info] = {
         _X.TICKET,
         True,
     ),
+    # Cluster mode: the replica holding this enrollment's browser stopped answering (bridge.cluster).
+    _C.REPLICA_LOST: _Info(
+        "The bridge replica running this enrollment's browser went away; start again with a new ticket.",
+        _X.BRIDGE,
+    ),
+    # Graceful drain: the bridge was stopping and the enrollment did not end within the drain timeout.
+    _C.BRIDGE_SHUTDOWN: _Info(
+        "The bridge shut down before this enrollment ended; start again with a new ticket.", _X.BRIDGE
+    ),
 }
 
 
@@ -188,6 +199,8 @@ OutcomeCodeName = Literal[
     "captcha_required",
     "factor_disabled",
     "enrollment_removed",
+    "replica_lost",
+    "bridge_shutdown",
 ]
 
 # Kept for callers that look a message up by code (the CLI's tables, older imports).

@@ -123,6 +123,25 @@ class BridgeSettings(BaseSettings):
         "sms_choice, resend, recovery_checkbox, congrats) or outcome code, as regular expressions.",
     )
 
+    # --- cluster mode and drain (bridge.cluster) ---
+    redis_url: SecretStr | None = Field(
+        default=None,
+        description="Redis for cluster mode (redis://host:6379/0); unset: one process, state in memory.",
+    )
+    replica_id: str | None = Field(
+        default=None, description="This replica's name in Redis (default: host name and process id)."
+    )
+    advertise_url: str | None = Field(
+        default=None,
+        description="Base URL other replicas reach this one at (forwarded steps); needed with Redis.",
+    )
+    heartbeat_ttl_s: float = Field(
+        default=5.0, ge=1, le=120, description="A replica silent this long is dead (replica_lost)."
+    )
+    drain_timeout_s: float = Field(
+        default=30.0, ge=0, le=3600, description="On SIGTERM, how long open browser enrollments may finish."
+    )
+
     @field_validator("classic_texts")
     @classmethod
     def _known_classic_texts(cls, value: dict[str, str]) -> dict[str, str]:
