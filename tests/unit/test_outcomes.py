@@ -34,15 +34,13 @@ def test_every_code_has_a_message_a_terminal_flag_and_an_exit_class(code: Outcom
 
 
 def test_terminal_codes_are_the_ones_that_end_an_enrollment() -> None:
-    assert {
-        "widget_failed",
-        "ticket_invalid",
-        "ticket_used",
-        "ticket_expired",
-        "already_enrolled",
-        "too_many_attempts",
-        "transaction_expired",
-    } == TERMINAL_CODES
+    assert {code.value for code in OutcomeCode if code.terminal} == TERMINAL_CODES
+    ends = {"widget_failed", "ticket_invalid", "ticket_used", "ticket_expired"}
+    ends |= {"already_enrolled", "too_many_attempts", "transaction_expired"}
+    assert ends <= TERMINAL_CODES
+    keeps = {"invalid_phone_number", "too_many_sms", "error_sending_sms", "invalid_otp"}
+    keeps |= {"invalid_otp_format", "channel_unsupported", "widget_timeout", "inbox_timeout"}
+    assert not keeps & TERMINAL_CODES
 
 
 def test_exit_classes_keep_their_numbers() -> None:
