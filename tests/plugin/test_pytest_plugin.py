@@ -138,3 +138,11 @@ def test_a_suite_without_a_bridge_is_told_what_to_pass(pytester: pytest.Pytester
     result = pytester.runpytest("-p", "no:cacheprovider")
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*--guardian-fake*--guardian-bridge-url*"])
+
+
+def test_the_readme_shows_the_example_file_as_it_is() -> None:
+    section = (
+        (ROOT / "README.md").read_text().split("## Testing your app with pytest", 1)[1].split("\n## ", 1)[0]
+    )
+    [_, shown] = section.split("```python\n")
+    assert shown.split("```", 1)[0] == EXAMPLE.read_text()
