@@ -108,10 +108,32 @@ class EnrollmentSession:
         self.closed = False
         # Why ``engine: auto`` chose this session's engine (shown on the enrollment).
         self._engine_reason = engine_reason
+        # Told after every step and at the end (cluster mode writes the directory and a protocol state).
+        self.on_change: Callable[[EnrollmentSession], Awaitable[None]] | None = None
 
     @property
     def engine(self) -> str:
         return self._engine.name
+
+    @property
+    def engine_session(self) -> EngineSession:
+        return self._engine
+
+    def restore(self, record: m.Enrollment, phone: PhoneNumber | None, driver: WidgetDriver) -> None:
+        """Goes on from ``record``, an enrollment another replica ran until now (cluster mode), with the
+        ``driver`` that resumed its protocol state here."""
+        self.state, self.channel, self.phone = record.state, record.channel, phone
+        self.created_at, self._updated_at = record.created_at, record.updated_at
+        self._expires_at = record.expires_at
+        self._steps, self._last_error = list(record.steps), record.last_error
+        self._code_attempts = record.code_attempts
+        self._driver = driver
+        if phone is not None:
+            self._redactor.add_phone(phone.e164, phone.national)
+
+    async def _changed(self) -> None:
+        if self.on_change is not None:
+            await self.on_change(self)
 
     # --- public steps ---
     async def start(self, ticket_url: str) -> None:
@@ -215,7 +237,10 @@ class EnrollmentSession:
     async def _step(self, name: m.StepName, run: Callable[[], Awaitable[Outcome]]) -> None:
         with _bound(enrollment_id=self.id, step=name):  # every log line of the step carries both
             async with self.lock:
-                await self._locked_step(name, run)
+                try:
+                    await self._locked_step(name, run)
+                finally:
+                    await self._changed()
 
     async def _locked_step(self, name: m.StepName, run: Callable[[], Awaitable[Outcome]]) -> None:
         state_machine.require(name, self.state, self.id)
@@ -360,6 +385,7 @@ class EnrollmentSession:
         # Resources first: once a reader sees the final state, its session slot is already free.
         await self._free()
         await self._set_state(state)
+        await self._changed()
         await self._events.close()
 
     async def dispose(self) -> None:

@@ -13,7 +13,7 @@ import logging
 import math
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 
 from bridge import models as m
 from bridge.artifacts import Artifacts
@@ -56,6 +56,8 @@ class Registry:
         self._slot_freed = asyncio.Condition()
         self._reaper: asyncio.Task[None] | None = None
         self.rejections = 0
+        # Handed to every enrollment (``EnrollmentSession.on_change``); cluster mode sets it.
+        self.on_change: Callable[[EnrollmentSession], Awaitable[None]] | None = None
         self.metrics.session_limit.set(settings.max_enrollments)
 
     # --- admission ---
@@ -117,13 +119,15 @@ class Registry:
         engine: EngineName = "browser",
         engine_reason: str | None = None,
         options: SessionOptions | None = None,
+        enrollment_id: str | None = None,
     ) -> EnrollmentSession:
         maker = self._engines.get(engine)
         if maker is None:
             raise InvalidRequestError(f"the {engine} engine is not available in this bridge")
         await self._admit()
         settings = self.settings
-        enrollment_id = new_enrollment_id()
+        adopted = enrollment_id is not None  # cluster mode: one another replica started
+        enrollment_id = enrollment_id or new_enrollment_id()
         redactor = Redactor(enabled=not settings.capture_unredacted)
         captured = self.metrics.captured_calls
         calls = CallLog(
@@ -155,6 +159,9 @@ class Registry:
         )
         self.metrics.enrollments_started.inc()
         self._sessions[session.id] = session
+        session.on_change = self.on_change
+        if not adopted:
+            await session._changed()
         return session
 
     def get(self, enrollment_id: str) -> EnrollmentSession:

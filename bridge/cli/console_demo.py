@@ -9,6 +9,9 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from typing import Literal
 
+from bridge.errors import BridgeError
+from bridge.outcomes import ExitClass
+
 # The fake tenant's documented test credentials, not secrets.
 FAKE_CLIENT_ID = "fake-client"
 FAKE_CLIENT_SECRET = "fake-secret"  # noqa: S105
@@ -55,7 +58,11 @@ def run_console_demo(
                 port=fake_port,
             )
         )
-        bridge = start_in_process(settings, port)
+        try:
+            bridge = start_in_process(settings, port)
+        except BridgeError as exc:
+            say(f"the bridge did not start: {exc.message}")
+            return int(ExitClass.BRIDGE)
         stack.callback(bridge.stop)
         tenant = FakeTenantClient(fake_url, FAKE_CLIENT_ID, FAKE_CLIENT_SECRET)
         stack.callback(tenant.close)

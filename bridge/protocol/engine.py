@@ -18,8 +18,9 @@ from bridge.engine import SessionOptions
 from bridge.models import ScreenField, ScreenSnapshot
 from bridge.protocol.driver import ProtocolDriver
 from bridge.protocol.http import SharedPool
-from bridge.protocol.open import open_protocol
+from bridge.protocol.open import open_protocol, resume_protocol
 from bridge.protocol.pages import screen_parts
+from bridge.protocol.state import ProtocolState
 from bridge.protocol.universal import UniversalProtocolDriver
 from bridge.redact import Redactor
 from bridge.settings import BridgeSettings
@@ -59,6 +60,21 @@ class ProtocolSession:
             sink=self._calls,
             redactor=self._redactor,
             service_url=self.service_url,
+            artifacts=self._artifacts,
+            max_body_bytes=self._settings.capture_max_body_bytes,
+            transport=self._pool,
+        )
+        return self.driver
+
+    async def resume(self, state: ProtocolState, timeout_s: float) -> ProtocolDriver:
+        """Goes on from a saved ``state`` instead of opening the ticket (cluster mode: another replica
+        ran the steps before)."""
+        self.driver = await resume_protocol(
+            state,
+            policy=HostPolicy.of(self._settings.allowed_hosts),
+            timeout_s=timeout_s,
+            sink=self._calls,
+            redactor=self._redactor,
             artifacts=self._artifacts,
             max_body_bytes=self._settings.capture_max_body_bytes,
             transport=self._pool,
