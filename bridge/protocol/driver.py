@@ -42,7 +42,17 @@ class ProtocolDriver(ABC):
             self.artifacts.write(f"unrecognized.{suffix}", self.snapshot.encode())
 
     async def close(self) -> None:
+        """Ends the client and forgets every credential: the enrollment's record may outlive it."""
         await self.http.aclose()
+        self.state = self.state.model_copy(
+            update={
+                "transaction_token": None,
+                "recovery_code": None,
+                "phone_number": None,
+                "cookies": {},
+                "form": None,
+            }
+        )
 
     # --- the WidgetDriver steps, one implementation per flavour ---
     @abstractmethod

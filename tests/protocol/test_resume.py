@@ -30,3 +30,16 @@ async def test_an_enrollment_goes_on_from_its_saved_state(
         await again.close()
     assert done.kind == "ok", done
     assert done.recovery_code == fake.ticket_info(ticket["ticket_id"])["recovery_code"]
+
+
+async def test_closing_forgets_the_credentials(
+    flavour: str, fake: FakeTenantClient, open_driver: Opener
+) -> None:
+    driver = await open_driver(fake.create_ticket()["ticket_url"])
+    await driver.ready()
+    await driver.submit_phone(parse_e164(PHONE), "sms")
+    await driver.close()
+    state = driver.state
+    assert (state.transaction_token, state.recovery_code, state.phone_number, state.form) == (None,) * 4
+    assert state.cookies == {}
+    assert driver.http.cookies() == {}
