@@ -14,6 +14,10 @@ from bridge.api import errors
 from bridge.api.middleware import BodyLimit
 from bridge.api.routes import checks, console, enrollments, health, inbox
 from bridge.browser import BrowserManager, browser_host_policy
+from bridge.cluster import routing
+from bridge.cluster.drain import Drain
+from bridge.cluster.node import cluster_node
+from bridge.cluster.routing import Forwarder
 from bridge.errors import BridgeError
 from bridge.inbox import OtpInbox
 from bridge.metrics import Metrics
@@ -45,6 +49,13 @@ def create_app(
         inbox = OtpInbox(secret, settings.otp_inbox_max_age_s)
         protocol = ProtocolEngine(settings)
         registry = Registry(settings, [browser, protocol], inbox=inbox, metrics=metrics)
+        # Cluster mode when a Redis is named (bridge.cluster); the drain serves both modes.
+        node = cluster_node(settings, registry)
+        app.state.cluster = node
+        app.state.drain = Drain(registry, settings.drain_timeout_s, node)
+        if node is not None:
+            app.state.forwarder = Forwarder(node, settings.step_timeout_s)
+            await node.start()
 
         async def browser_crashed() -> None:
             metrics.browser_restarts.inc()
@@ -68,6 +79,9 @@ def create_app(
             yield
         finally:
             await registry.close()
+            if node is not None:
+                await app.state.forwarder.close()
+                await node.close()
             await protocol.close()
             await browser.close()
 
@@ -81,6 +95,7 @@ def create_app(
     app.state.rate_limiter = RateLimiter(settings.create_rate_per_minute)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     errors.install(app)
+    routing.install(app)
     app.include_router(health.router)
     app.include_router(enrollments.router)
     app.include_router(inbox.router)

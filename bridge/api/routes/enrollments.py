@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Depends, Header, Query, Response
 from fastapi.responses import StreamingResponse
 
 from bridge import models as m
@@ -18,6 +18,7 @@ from bridge.api.deps import (
     TicketsDep,
 )
 from bridge.api.schemas import CreateEnrollment, SubmitCode, SubmitPhone
+from bridge.cluster.routing import route_enrollment
 from bridge.engine import SessionOptions
 from bridge.errors import BridgeError, InboxDisabledError, InvalidRequestError, NotFoundError
 from bridge.phone import parse_e164
@@ -25,7 +26,10 @@ from bridge.protocol.auto import pick_engine
 from bridge.tickets import require_issuer
 from bridge.urls import HostPolicy, check_ticket_url
 
-router = APIRouter(prefix="/v1/enrollments", tags=["enrollments"], dependencies=[Authenticated])
+# route_enrollment: drain refusals, and in cluster mode requests for enrollments held by other replicas.
+router = APIRouter(
+    prefix="/v1/enrollments", tags=["enrollments"], dependencies=[Authenticated, Depends(route_enrollment)]
+)
 
 ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
     code: {"description": text}

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request, Response
 from bridge import __version__
 from bridge.api.deps import BrowserDep, RegistryDep, SettingsDep, require_token
 from bridge.api.errors import error_response
+from bridge.cluster.routing import cluster_unready
 from bridge.models import Health
 
 router = APIRouter(tags=["health"])
@@ -26,11 +27,13 @@ async def healthz(registry: RegistryDep, browser: BrowserDep) -> Health:
 
 
 @router.get("/readyz", responses={503: {"description": "browser down or no free session"}})
-async def readyz(registry: RegistryDep, browser: BrowserDep) -> Response:
+async def readyz(request: Request, registry: RegistryDep, browser: BrowserDep) -> Response:
     """Ready when the browser is up and a new enrollment would not be refused for capacity: a load
     balancer can route elsewhere meanwhile (distinct from /healthz, which only says the process lives)."""
     if not browser.connected:
         return error_response(503, "browser_unavailable", "the browser is not connected")
+    if (unready := await cluster_unready(request)) is not None:  # draining, or Redis down
+        return unready
     full = registry.in_use >= registry.settings.max_enrollments
     if full and registry.waiting >= registry.settings.max_queue:
         return error_response(503, "session_limit", "every session and queue place is taken")

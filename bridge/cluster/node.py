@@ -1,0 +1,186 @@
+"""This replica in the cluster: its heartbeat, what it publishes to the directory after every step, and
+adopting protocol enrollments whose owner died or drained."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import socket
+from dataclasses import dataclass
+
+from bridge import models as m
+from bridge.cluster.directory import Directory, Entry, Heartbeat, ReplicaInfo
+from bridge.cluster.store import Store
+from bridge.enrollment import EnrollmentSession
+from bridge.errors import StoreUnavailableError
+from bridge.outcomes import OutcomeCode
+from bridge.phone import parse_e164
+from bridge.protocol.engine import ProtocolSession
+from bridge.protocol.state import ProtocolState
+from bridge.registry import Registry
+from bridge.settings import BridgeSettings
+
+log = logging.getLogger("bridge.cluster")
+
+
+def default_replica_id() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
+@dataclass(frozen=True)
+class Saved:
+    """What a protocol enrollment needs besides its directory entry to go on elsewhere (a secret)."""
+
+    protocol: str  # ProtocolState JSON
+    phone: str | None  # E.164, for redaction and the OTP inbox
+
+    def dump(self) -> str:
+        return f"{self.phone or ''}\n{self.protocol}"
+
+    @classmethod
+    def load(cls, raw: str) -> Saved:
+        phone, _, protocol = raw.partition("\n")
+        return cls(protocol, phone or None)
+
+
+class ClusterNode:
+    def __init__(self, settings: BridgeSettings, registry: Registry, store: Store) -> None:
+        if not settings.advertise_url:
+            raise ValueError("cluster mode (BRIDGE_REDIS_URL) needs BRIDGE_ADVERTISE_URL")
+        self.settings = settings
+        self.replica_id = settings.replica_id or default_replica_id()
+        self.store = store
+        self.registry = registry
+        self.directory = Directory(store, keep_s=settings.max_age_s + settings.retention_s + 60)
+        info = ReplicaInfo(replica_id=self.replica_id, advertise_url=settings.advertise_url.rstrip("/"))
+        self.heartbeat = Heartbeat(store, info, settings.heartbeat_ttl_s)
+        self.draining = False
+        registry.on_change = self.publish
+
+    async def start(self) -> None:
+        with contextlib.suppress(StoreUnavailableError):  # served anyway; /readyz says the store is down
+            await self.heartbeat.beat()
+        self.heartbeat.start()
+
+    async def close(self) -> None:
+        await self.heartbeat.stop()
+        await self.store.close()
+
+    # --- the directory ---
+    def entry_of(self, session: EnrollmentSession, *, handed_over: bool = False) -> Entry:
+        view = session.view()
+        return Entry(
+            id=session.id,
+            owner=self.replica_id,
+            owner_token=str(getattr(session, "owner", "open")),
+            engine=view.engine,
+            state=view.state,
+            expires_at=view.expires_at,
+            handed_over=handed_over,
+            view=view,
+        )
+
+    @staticmethod
+    def saved_of(session: EnrollmentSession) -> Saved | None:
+        engine = session.engine_session
+        if not isinstance(engine, ProtocolSession) or engine.driver is None or session.state.terminal:
+            return None
+        phone = session.phone.e164 if session.phone else None
+        return Saved(engine.driver.state.to_json(), phone)
+
+    async def publish(self, session: EnrollmentSession, *, handed_over: bool = False) -> None:
+        """Writes the enrollment's entry (and a protocol enrollment's state) after each of its steps.
+
+        Redis trouble does not undo a step that ran: the entry catches up after the next one.
+        """
+        saved = self.saved_of(session)
+        try:
+            await self.directory.put(
+                self.entry_of(session, handed_over=handed_over), saved.dump() if saved else None
+            )
+        except StoreUnavailableError:
+            log.warning("enrollment not published to the directory", extra={"enrollment_id": session.id})
+
+    async def owner_of(self, entry: Entry) -> ReplicaInfo | None:
+        """The live replica holding ``entry``; None when it is gone (or is this replica, which no longer
+        holds it: a restart under the same id)."""
+        if entry.owner == self.replica_id:
+            return None
+        return await self.heartbeat.replica(entry.owner)
+
+    async def mark_lost(self, entry: Entry) -> Entry:
+        """An enrollment whose replica died: ``failed`` / ``replica_lost`` for everyone from now on."""
+        if entry.state.terminal:
+            return entry
+        code = OutcomeCode.REPLICA_LOST
+        view = entry.view.model_copy(
+            update={
+                "state": m.EnrollmentState.FAILED,
+                "last_error": m.LastError(code=code, message=code.message),
+                "recovery_code": None,
+            }
+        )
+        lost = entry.model_copy(update={"state": view.state, "view": view})
+        await self.directory.put(lost)
+        log.info("enrollment lost with its replica", extra={"enrollment_id": entry.id})
+        return lost
+
+    # --- protocol enrollments that change hands ---
+    async def adopt(self, entry: Entry) -> EnrollmentSession | None:
+        """Takes over a protocol enrollment from a dead or drained owner and resumes it here; None when
+        there is nothing to go on from (then it is lost like a browser enrollment)."""
+        lock = self.store.redis.lock(
+            self.store.keys.lock(entry.id),
+            timeout=self.settings.step_timeout_s + 10,
+            blocking_timeout=self.settings.step_timeout_s + 5,
+        )
+        with self.store.guard("locking an enrollment"):
+            acquired = await lock.acquire()
+        if not acquired:
+            return None
+        try:
+            with contextlib.suppress(Exception):
+                local = self.registry.get(entry.id)
+                if not local.closed:
+                    return local  # adopted by a request that held the lock before this one
+            fresh = await self.directory.get(entry.id)
+            if fresh is None or fresh.state.terminal:
+                return None
+            if fresh.owner != entry.owner and await self.owner_of(fresh) is not None:
+                return None  # another replica adopted it meanwhile; the caller forwards there
+            raw = await self.directory.protocol_state(entry.id)
+            if raw is None:
+                return None
+            saved = Saved.load(raw)
+            session = await self.registry.create(
+                fresh.view.code_source, engine="protocol", enrollment_id=entry.id, owner=fresh.owner_token
+            )
+            engine = session.engine_session
+            assert isinstance(engine, ProtocolSession)
+            try:
+                driver = await engine.resume(
+                    ProtocolState.from_json(saved.protocol), self.settings.step_timeout_s
+                )
+            except BaseException:
+                await session.finish(m.EnrollmentState.FAILED, OutcomeCode.REPLICA_LOST)
+                raise
+            session.restore(fresh.view, parse_e164(saved.phone) if saved.phone else None, driver)
+            await self.publish(session)
+            log.info("protocol enrollment adopted", extra={"enrollment_id": entry.id})
+            return session
+        finally:
+            with contextlib.suppress(Exception):
+                await lock.release()
+
+    async def hand_over(self, session: EnrollmentSession) -> None:
+        """Drain: publishes a protocol enrollment as free to adopt, then lets go of it here."""
+        await self.publish(session, handed_over=True)
+        await session.dispose()
+
+
+def cluster_node(settings: BridgeSettings, registry: Registry) -> ClusterNode | None:
+    """This replica's node when ``BRIDGE_REDIS_URL`` is set; None in single-process mode."""
+    if settings.redis_url is None:
+        return None
+    return ClusterNode(settings, registry, Store(settings.redis_url.get_secret_value()))

@@ -1,0 +1,245 @@
+"""Where a request for an enrollment is served in cluster mode: here, at its owner (forwarded, event
+streams included), or from the directory when its owner is gone; and the refusal of new starts while
+draining (both modes)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+
+import httpx
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse, StreamingResponse
+
+from bridge import models as m
+from bridge.cluster.directory import Entry
+from bridge.cluster.node import ClusterNode
+from bridge.errors import DrainingError, EnrollmentNotFoundError, StepOutOfOrderError
+
+FORWARDED = "x-bridge-forwarded"
+REPLICA = "x-bridge-replica"
+# Request headers that describe one hop, not the request (RFC 9110 §7.6.1), and ones httpx sets itself.
+_HOP = {"connection", "keep-alive", "te", "trailer", "transfer-encoding", "upgrade", "host", "content-length"}
+_HOP_RESPONSE = _HOP | {"content-encoding"}
+
+
+class Forward(Exception):  # control flow to the handler below, not an error
+    """Serve this request at ``url`` (the owner's advertise URL)."""
+
+    def __init__(self, url: str, entry: Entry) -> None:
+        self.url, self.entry = url, entry
+
+
+class Settled(Exception):
+    """Answer from the directory: the enrollment has ended and no live replica holds it."""
+
+    def __init__(self, entry: Entry) -> None:
+        self.entry = entry
+
+
+class Listed(Exception):
+    """Answer the list from the directory: every replica's enrollments this caller may see."""
+
+    def __init__(self, entries: list[Entry]) -> None:
+        self.entries = entries
+
+
+async def cluster_unready(request: Request) -> Response | None:
+    """/readyz's answer when this replica is draining or cannot reach Redis; None otherwise."""
+    drain = getattr(request.app.state, "drain", None)
+    if drain is not None and drain.draining:
+        return _error(503, "draining", "this bridge is shutting down", None, retry_after=1)
+    node = _node(request)
+    if node is not None and not await node.store.ping():
+        return _error(503, "store_unavailable", "the shared store (Redis) is not answering", None, 2)
+    return None
+
+
+def _error(
+    status: int, code: str, message: str, enrollment_id: str | None, retry_after: int | None = None
+) -> JSONResponse:
+    headers = {"Retry-After": str(retry_after)} if retry_after else None
+    body = {"error": {"code": code, "message": message, "enrollment_id": enrollment_id}}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _node(request: Request) -> ClusterNode | None:
+    node: ClusterNode | None = getattr(request.app.state, "cluster", None)
+    return node
+
+
+def _visible(request: Request, entry: Entry) -> bool:
+    caller = getattr(request.state, "caller", None)
+    return caller is None or bool(caller.may_see(entry.owner_token))
+
+
+async def route_enrollment(request: Request) -> None:
+    """Router dependency of ``/v1/enrollments``: refuses starts while draining; in cluster mode sends a
+    request for an enrollment held elsewhere to its owner (or answers it from the directory)."""
+    drain = getattr(request.app.state, "drain", None)
+    enrollment_id = request.path_params.get("enrollment_id")
+    node = _node(request)
+    if enrollment_id is None:
+        if request.method == "POST" and drain is not None and drain.draining:
+            raise DrainingError("this bridge is shutting down; start the enrollment again", retry_after=1)
+        if request.method == "GET" and node is not None:
+            raise Listed([e for e in await node.directory.all() if _visible(request, e)])
+        return
+    if node is None or request.headers.get(FORWARDED):
+        return
+    registry = node.registry
+    try:
+        local = registry.get(enrollment_id)
+    except EnrollmentNotFoundError:
+        local = None
+    if local is not None and not (local.closed and not local.state.terminal):
+        return  # held here (a handed-over one is closed but not ended: it is found through the directory)
+    entry = await node.directory.get(enrollment_id)
+    if entry is None or not _visible(request, entry):
+        return  # answered here: 404
+    owner = await node.owner_of(entry)
+    movable = entry.engine == "protocol" and not entry.state.terminal
+    if owner is not None and not (movable and (owner.draining or entry.handed_over)):
+        raise Forward(owner.advertise_url, entry)
+    if movable and await node.adopt(entry) is not None:
+        return
+    fresh = await node.directory.get(enrollment_id) or entry
+    if fresh.owner != entry.owner and (moved := await node.owner_of(fresh)) is not None:
+        raise Forward(moved.advertise_url, fresh)
+    raise Settled(await node.mark_lost(fresh))
+
+
+# --- answering ---
+def _sse(event: str, seq: int, data: object) -> str:
+    return f"id: {seq}\nevent: {event}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
+
+
+def _state_event(view: m.Enrollment) -> dict[str, object]:
+    data: dict[str, object] = {"state": view.state.value}
+    if view.last_error is not None:
+        data["last_error"] = view.last_error.model_dump(mode="json")
+    return data
+
+
+def _settled_response(request: Request, entry: Entry) -> Response:
+    view, path = entry.view, request.url.path.rstrip("/")
+    if request.method == "GET" and path.endswith("/events"):
+
+        async def once() -> AsyncIterator[str]:
+            yield _sse("state", 1_000_000, _state_event(view))
+
+        return StreamingResponse(
+            once(), media_type="text/event-stream", headers={"Cache-Control": "no-store"}
+        )
+    if request.method == "GET" and path.endswith(view.id):
+        return JSONResponse(view.model_dump(mode="json"))
+    if request.method == "GET" and path.endswith("/calls"):
+        after = int(request.query_params.get("after", "0") or 0)
+        return JSONResponse({"calls": [], "next_after": after})
+    if request.method == "DELETE":
+        return Response(status_code=204)
+    error = StepOutOfOrderError(f"the enrollment is {view.state.value}")
+    return _error(error.status, error.code, error.message, view.id)
+
+
+class Forwarder:
+    """Relays one request to the replica that owns its enrollment and streams the answer back."""
+
+    def __init__(self, node: ClusterNode, step_timeout_s: float) -> None:
+        self._node = node
+        # Long enough for any step (the owner bounds it); event streams are read without a timeout.
+        self._client = httpx.AsyncClient(timeout=httpx.Timeout(step_timeout_s + 15, connect=2.0))
+
+    async def close(self) -> None:
+        await self._client.aclose()
+
+    async def relay(self, request: Request, target: Forward) -> Response:
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP}
+        headers[FORWARDED] = self._node.replica_id
+        streaming = request.url.path.endswith("/events")
+        outgoing = self._client.build_request(
+            request.method,
+            target.url + request.url.path,
+            params=request.url.query or None,
+            headers=headers,
+            content=await request.body(),
+            timeout=httpx.Timeout(None, connect=2.0) if streaming else None,
+        )
+        try:
+            upstream = await self._client.send(outgoing, stream=True)
+        except httpx.TransportError:
+            # The owner does not answer: wait for its heartbeat to run out rather than answer a bare 502.
+            return await self._owner_down(request, target.entry)
+        kept = {k: v for k, v in upstream.headers.items() if k.lower() not in _HOP_RESPONSE}
+        if not streaming:
+            try:
+                body = await upstream.aread()
+            except httpx.TransportError:
+                return await self._owner_down(request, target.entry)
+            finally:
+                await upstream.aclose()
+            return Response(body, status_code=upstream.status_code, headers=kept)
+        return StreamingResponse(
+            self._stream(upstream, target.entry), status_code=upstream.status_code, headers=kept
+        )
+
+    async def _stream(self, upstream: httpx.Response, entry: Entry) -> AsyncIterator[bytes]:
+        try:
+            async for chunk in upstream.aiter_raw():
+                yield chunk
+        except httpx.TransportError:
+            # The owner went away mid-stream: end the stream the way the enrollment ended.
+            lost = await self._wait_for_verdict(entry)
+            if lost is not None:
+                yield _sse("state", 1_000_000, _state_event(lost.view)).encode()
+        finally:
+            await upstream.aclose()
+
+    async def _wait_for_verdict(self, entry: Entry) -> Entry | None:
+        """Polls the owner's heartbeat until it runs out; the enrollment, marked lost, or None if the owner
+        came back (a network blip)."""
+        node = self._node
+        deadline = asyncio.get_running_loop().time() + node.settings.heartbeat_ttl_s + 2
+        while asyncio.get_running_loop().time() < deadline:
+            if await node.owner_of(entry) is None:
+                fresh = await node.directory.get(entry.id) or entry
+                return await node.mark_lost(fresh)
+            await asyncio.sleep(0.25)
+        return None
+
+    async def _owner_down(self, request: Request, entry: Entry) -> Response:
+        lost = await self._wait_for_verdict(entry)
+        if lost is None:
+            message = "the replica holding this enrollment does not answer; try again shortly"
+            return _error(503, "store_unavailable", message, entry.id, retry_after=2)
+        return _settled_response(request, lost)
+
+
+def install(app: FastAPI) -> None:
+    """The handlers answering ``Forward`` and ``Settled``; every response names the replica that served it."""
+
+    async def forward(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, Forward)
+        forwarder: Forwarder = request.app.state.forwarder
+        return await forwarder.relay(request, exc)
+
+    async def settled(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, Settled)
+        return _settled_response(request, exc.entry)
+
+    async def listed(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, Listed)
+        return JSONResponse({"enrollments": [e.view.model_dump(mode="json") for e in exc.entries]})
+
+    app.add_exception_handler(Listed, listed)
+    app.add_exception_handler(Forward, forward)
+    app.add_exception_handler(Settled, settled)
+
+    @app.middleware("http")
+    async def name_replica(request: Request, call_next):  # type: ignore[no-untyped-def]
+        response = await call_next(request)
+        node = _node(request)
+        if node is not None and REPLICA not in response.headers:
+            response.headers[REPLICA] = node.replica_id
+        return response

@@ -1,0 +1,103 @@
+"""The Redis connection of cluster mode: key names, and Redis failures translated once (503
+``store_unavailable``)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from redis import asyncio as aioredis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from bridge.errors import StoreUnavailableError
+
+log = logging.getLogger("bridge.cluster")
+
+# How long a caller should wait before trying again when Redis does not answer.
+RETRY_AFTER_S = 2
+
+
+class Keys:
+    """Every key the bridge writes, under one prefix so a shared Redis stays tidy."""
+
+    def __init__(self, prefix: str = "gb:") -> None:
+        self.prefix = prefix
+
+    def replica(self, replica_id: str) -> str:
+        return f"{self.prefix}replica:{replica_id}"
+
+    def enrollment(self, enrollment_id: str) -> str:
+        return f"{self.prefix}enr:{enrollment_id}"
+
+    @property
+    def enrollments(self) -> str:
+        """Sorted set of enrollment ids by creation time (the list's order)."""
+        return f"{self.prefix}enrs"
+
+    def protocol_state(self, enrollment_id: str) -> str:
+        return f"{self.prefix}pstate:{enrollment_id}"
+
+    def lock(self, enrollment_id: str) -> str:
+        return f"{self.prefix}lock:{enrollment_id}"
+
+    def inbox_seen(self, message_id: str) -> str:
+        return f"{self.prefix}inbox:seen:{message_id}"
+
+    @property
+    def inbox_channel(self) -> str:
+        return f"{self.prefix}inbox:codes"
+
+    def rate(self, key: str, window: int) -> str:
+        return f"{self.prefix}rate:{key}:{window}"
+
+
+class Store:
+    """One Redis client for the replica; ``guard()`` around every use turns Redis trouble into 503s."""
+
+    def __init__(self, url: str, *, prefix: str = "gb:", timeout_s: float = 2.0) -> None:
+        self.redis: aioredis.Redis = aioredis.Redis.from_url(
+            url,
+            socket_timeout=timeout_s,
+            socket_connect_timeout=timeout_s,
+            retry_on_timeout=False,
+            decode_responses=True,
+        )
+        self.keys = Keys(prefix)
+        # The last outcome seen talking to Redis; /readyz reports it without a round trip of its own.
+        self.available = True
+
+    @contextmanager
+    def guard(self, what: str) -> Iterator[None]:
+        """Redis errors inside the block become ``StoreUnavailableError`` (503, ``Retry-After``)."""
+        try:
+            yield
+        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+            if self.available:
+                log.warning("redis unavailable while %s: %s", what, type(exc).__name__)
+            self.available = False
+            raise StoreUnavailableError(
+                "the shared store (Redis) is not answering; try again shortly", retry_after=RETRY_AFTER_S
+            ) from exc
+        except RedisError as exc:
+            log.warning("redis error while %s: %s", what, type(exc).__name__)
+            raise StoreUnavailableError(
+                "the shared store (Redis) refused a request", retry_after=RETRY_AFTER_S
+            ) from exc
+        else:
+            if not self.available:
+                log.info("redis available again")
+            self.available = True
+
+    async def ping(self) -> bool:
+        try:
+            with self.guard("checking the store"):
+                await self.redis.execute_command("PING")  # type: ignore[no-untyped-call]
+        except StoreUnavailableError:
+            return False
+        return True
+
+    async def close(self) -> None:
+        await self.redis.aclose()
