@@ -75,6 +75,7 @@ def serve(
     import uvicorn
 
     from bridge.api import create_app
+    from bridge.cluster.drain import DrainingServer
     from bridge.logs import configure_logging
     from bridge.settings import BridgeSettings
 
@@ -92,7 +93,11 @@ def serve(
     if settings.console:
         typer.echo(f"Operator console: http://{host}:{port}/console", err=True)
     # log_config=None keeps uvicorn on the structured handlers configured above.
-    uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level, log_config=None)
+    bridge_app = create_app(settings)
+    config = uvicorn.Config(bridge_app, host=host, port=port, log_level=log_level, log_config=None)
+    # SIGTERM drains first (bridge.cluster.drain): /readyz fails, open enrollments get
+    # BRIDGE_DRAIN_TIMEOUT_S to end, then the server stops.
+    DrainingServer(config, lambda: getattr(bridge_app.state, "drain", None)).run()
 
 
 @app.command("fake-guardian")

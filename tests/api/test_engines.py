@@ -98,6 +98,7 @@ def test_a_protocol_enrollment_needs_no_browser(
     flavour: str, browserless: httpx.Client, fake: FakeTenantClient
 ) -> None:
     assert browserless.get("/healthz").json()["browser_connected"] is False
+    assert browserless.get("/readyz").status_code == 204  # its default engine needs no browser
     done = _enroll(browserless, fake)  # BRIDGE_DEFAULT_ENGINE=protocol
     assert done["engine"] == "protocol"
     screenshot = browserless.get(f"/v1/enrollments/{done['id']}/screenshot")

@@ -29,8 +29,9 @@ async def healthz(registry: RegistryDep, browser: BrowserDep) -> Health:
 @router.get("/readyz", responses={503: {"description": "browser down or no free session"}})
 async def readyz(request: Request, registry: RegistryDep, browser: BrowserDep) -> Response:
     """Ready when the browser is up and a new enrollment would not be refused for capacity: a load
-    balancer can route elsewhere meanwhile (distinct from /healthz, which only says the process lives)."""
-    if not browser.connected:
+    balancer can route elsewhere meanwhile (distinct from /healthz, which only says the process lives).
+    A bridge whose default engine is the protocol engine needs no browser to be ready."""
+    if not browser.connected and registry.settings.default_engine != "protocol":
         return error_response(503, "browser_unavailable", "the browser is not connected")
     if (unready := await cluster_unready(request)) is not None:  # draining, or Redis down
         return unready
