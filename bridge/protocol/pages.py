@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -53,7 +54,7 @@ class Page:
     field_values: list[str] = field(default_factory=list)
 
     # --- what the bridge calls this screen ---
-    @property
+    @cached_property  # a page does not change once read; steps ask for its screen several times
     def screen(self) -> str:
         """``redeem``, ``chooser``, ``phone``, ``country``, ``code``, ``recovery``, ``result``,
         ``interstitial`` or ``unknown``: by the stated screen, the route, the form's fields, then texts."""
