@@ -7,11 +7,14 @@ The names of ``BRIDGE_API_TOKENS``, ``BRIDGE_ALLOWED_HOSTS``, ``BRIDGE_BROWSER_E
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bridge.access import MIN_TOKEN_LENGTH
 
 
 def _split_csv(value: Any) -> Any:
@@ -22,16 +25,28 @@ def _split_csv(value: Any) -> Any:
 
 
 class BridgeSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="BRIDGE_", extra="ignore", frozen=True)
+    # hide_input_in_errors: a refused setting may be a token or secret; its error must not quote it.
+    model_config = SettingsConfigDict(
+        env_prefix="BRIDGE_", extra="ignore", frozen=True, hide_input_in_errors=True
+    )
 
     # --- access ---
     api_tokens: Annotated[list[SecretStr], NoDecode] = Field(
         default_factory=list,
         description="Bearer tokens accepted by the API (comma-separated; several allow rotation).",
     )
+    admin_tokens: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list,
+        description="Bearer tokens that see every token's enrollments (operators; comma-separated).",
+    )
     allowed_hosts: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["*.auth0.com"],
-        description="Ticket URL host patterns; http, IP literals and private hosts need an exact entry.",
+        description="Ticket URL host patterns, each may end in :port; http, IP literals and private "
+        "hosts need an exact entry.",
+    )
+    ticket_paths: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["/guardian/enroll"],
+        description="URL paths a ticket URL may have (Auth0's ticket route; comma-separated).",
     )
     browser_extra_hosts: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["cdn.auth0.com"],
@@ -60,6 +75,38 @@ class BridgeSettings(BaseSettings):
     )
     create_rate_per_minute: int = Field(
         default=120, ge=1, description="Enrollments one API token may start per minute."
+    )
+    create_rate_per_minute_total: int = Field(
+        default=600, ge=1, description="Enrollments all tokens together may start per minute."
+    )
+    max_enrollments_per_token: int | None = Field(
+        default=None, ge=1, description="Concurrent enrollments of one token (unset: BRIDGE_MAX_ENROLLMENTS)."
+    )
+    max_streams_per_enrollment: int = Field(
+        default=4, ge=1, description="Open event streams of one enrollment."
+    )
+    max_streams_per_token: int = Field(default=32, ge=1, description="Open event streams of one token.")
+    api_docs: Literal["off", "token", "public"] = Field(
+        default="token",
+        description="/docs, /redoc and /openapi.json: off, behind the bearer token, or public.",
+    )
+    # --- HTTP edge (what a reverse proxy would also bound) ---
+    max_header_bytes: int = Field(
+        default=16_384, ge=1024, description="Largest request head (request line and headers); else 431."
+    )
+    max_header_count: int = Field(default=100, ge=8, description="Most request headers; else 431.")
+    header_timeout_s: float = Field(
+        default=10.0, gt=0, description="A connection that has not sent its headers in this time is closed."
+    )
+    max_connections: int = Field(
+        default=1000, ge=1, description="Concurrent connections and requests; more answer 503."
+    )
+    keepalive_timeout_s: float = Field(
+        default=5.0, gt=0, description="Idle keep-alive connections close after this."
+    )
+    browser_sandbox: Literal["auto", "on", "off"] = Field(
+        default="auto",
+        description="Chromium's sandbox: auto (on unless running as root), on, or off.",
     )
     max_body_bytes: int = Field(default=65_536, ge=1024, description="Largest request body accepted.")
     # --- limits and lifecycle ---
@@ -148,13 +195,33 @@ class BridgeSettings(BaseSettings):
         # Imported here: the widget tables are not needed to read settings, only to check these.
         from bridge.widgets.classic_table import customised
 
-        customised(value)  # raises ValueError on an unknown name or a bad pattern
+        try:
+            customised(value)  # raises ValueError on an unknown name
+        except re.error as exc:
+            raise ValueError(f"not a regular expression: {exc}") from exc
         return value
 
-    @field_validator("api_tokens", "allowed_hosts", "browser_extra_hosts", mode="before")
+    @field_validator(
+        "api_tokens", "admin_tokens", "allowed_hosts", "browser_extra_hosts", "ticket_paths", mode="before"
+    )
     @classmethod
     def _csv(cls, value: Any) -> Any:
         return _split_csv(value)
+
+    @field_validator("api_tokens", "admin_tokens")
+    @classmethod
+    def _long_tokens(cls, value: list[SecretStr]) -> list[SecretStr]:
+        # The message never quotes a token.
+        if any(len(token.get_secret_value()) < MIN_TOKEN_LENGTH for token in value):
+            raise ValueError(f"API tokens must be at least {MIN_TOKEN_LENGTH} characters long")
+        return value
+
+    @field_validator("ticket_paths")
+    @classmethod
+    def _absolute_paths(cls, value: list[str]) -> list[str]:
+        if any(not path.startswith("/") for path in value):
+            raise ValueError("ticket paths start with /")
+        return value
 
     @field_validator("allowed_hosts", "browser_extra_hosts")
     @classmethod
@@ -163,3 +230,10 @@ class BridgeSettings(BaseSettings):
 
     def token_values(self) -> list[str]:
         return [token.get_secret_value() for token in self.api_tokens]
+
+    def admin_token_values(self) -> list[str]:
+        return [token.get_secret_value() for token in self.admin_tokens]
+
+    @property
+    def per_token_enrollments(self) -> int:
+        return min(self.max_enrollments_per_token or self.max_enrollments, self.max_enrollments)

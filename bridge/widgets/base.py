@@ -142,6 +142,7 @@ _READ_PAGE = """
     alert: alerts[0] || null,
     codes: visible('[data-error-code]').map(el => [el.getAttribute('data-error-code') || '', text(el)]),
     status: data && typeof data.status === 'string' ? data.status : null,
+    screen: context && context.screen && typeof context.screen.name === 'string' ? context.screen.name : null,
     text: document.body ? document.body.innerText : '',
     placeholders: visible('input, textarea').map(el => el.getAttribute('placeholder') || ''),
     labels: visible('label').map(el => (el.innerText || '').trim()),
@@ -156,6 +157,8 @@ class PageRead:
     # (data-error-code, text) of each visible coded error, in page order.
     codes: tuple[tuple[str, str], ...] = ()
     status: str | None = None
+    # The screen's name as an ACUL page states it (``universal_login_context.screen.name``).
+    screen: str | None = None
     text: str = ""
     placeholders: tuple[str, ...] = ()
     labels: tuple[str, ...] = ()
@@ -175,10 +178,12 @@ async def read_page(page: Page) -> PageRead:
         return PageRead()
     codes = tuple((str(code), str(text)) for code, text in seen.get("codes") or ())
     status = seen.get("status")
+    screen = seen.get("screen")
     return PageRead(
         alert=seen.get("alert"),
         codes=codes,
         status=status if isinstance(status, str) else None,
+        screen=screen if isinstance(screen, str) else None,
         text=seen.get("text") or "",
         placeholders=tuple(seen.get("placeholders") or ()),
         labels=tuple(seen.get("labels") or ()),

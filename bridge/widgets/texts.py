@@ -127,7 +127,7 @@ def classify_api_error(
 
     ``invalid_token`` on start-flow is the ticket; told used or expired only by a message, which real
     bodies may not carry (Guardian.java's fixture has none). After start-flow it is the transaction
-    token, so the transaction expired (docs/protocol.md#guardian-api-errors).
+    token, so the transaction expired (docs/protocol.md#guardian-errors).
     """
     if not error_code:
         return None

@@ -90,7 +90,20 @@ class UniversalWidget(WidgetBase):
         for name, control in checks:
             if await first_visible(self._all(control)) is not None:
                 return name
+        if by_route == "unknown":
+            return await self._screen_by_content()
         return by_route
+
+    async def _screen_by_content(self) -> str:
+        """A screen at a route the bridge does not know: by the name the page states, else a result
+        screen by its status or texts (its route is only assumed in Auth0's own SDK)."""
+        read = self._read if self._read is not None else await read_page(self.page)
+        stated = self.table.routes.get(read.screen or "")
+        if stated is not None:
+            return stated
+        if read.status in self.table.result_status or any(p.search(read.text) for p, _ in self.table.results):
+            return "result"
+        return "unknown"
 
     # --- steps ---
     async def ready(self) -> Outcome:

@@ -96,6 +96,7 @@ RESULT_STATUS: Mapping[str, OutcomeCode | None] = MappingProxyType(
 # Hosts and fields of bot-detection challenges: Auth0's own CAPTCHA field (ACUL's ``captcha``) and the
 # third-party providers a tenant can pick, which load from hosts outside any allowlist.
 CAPTCHA_FIELD = "captcha"
+CAPTCHA_LABEL = re.compile(r"code shown above|captcha", re.IGNORECASE)
 CAPTCHA_FRAMES = ("recaptcha", "hcaptcha.com", "challenges.cloudflare.com", "arkoselabs.com", "funcaptcha")
 
 
@@ -257,10 +258,17 @@ UNIVERSAL = UniversalTable(
             Role("link", RESEND),
         )
     ),
-    sms_button=Control((Css(f"button[name={FIELDS.channel}][value=sms]"),), visible_only=True),
-    voice_button=Control((Css(f"button[name={FIELDS.channel}][value=voice]"),), visible_only=True),
+    sms_button=Control(
+        (Css(f"button[name={FIELDS.channel}][value=sms]"), Role("button", SMS)), visible_only=True
+    ),
+    voice_button=Control(
+        (Css(f"button[name={FIELDS.channel}][value=voice]"), Role("button", VOICE)), visible_only=True
+    ),
+    # Auth0's CAPTCHA field by its label (the login prompt's wording), its documented name, or a
+    # third-party provider's frame.
     captcha=Control(
         (
+            Role("textbox", CAPTCHA_LABEL),
             Css(f"input[name={CAPTCHA_FIELD}]"),
             *(Css(f'iframe[src*="{host}"]') for host in CAPTCHA_FRAMES),
         ),

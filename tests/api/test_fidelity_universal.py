@@ -172,3 +172,14 @@ def test_result_read_by_its_status_when_texts_are_custom(
         "/v1/enrollments", json={"ticket_url": first["_ticket"]["ticket_url"], "engine": engine}
     ).json()
     assert (again["state"], again["last_error"]["code"]) == ("failed", "ticket_used")
+
+
+@pytest.mark.parametrize("route", ["mfa-enrollment-result", None])
+@pytest.mark.parametrize("texts", ["default", "custom"])
+def test_result_screen_recognised_at_another_route(
+    engine: str, route: str | None, texts: str, api: httpx.Client, fake: FakeTenantClient, start: Start
+) -> None:
+    fake.variants(result_route=route, texts=texts)
+    eid = start(phone_number=PHONE)["id"]
+    done = _complete(api, fake, eid)
+    assert done["recovery_code"]

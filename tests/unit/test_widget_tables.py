@@ -25,9 +25,9 @@ WIDGETS = ROOT / "bridge" / "widgets"
 # The widgets' default texts (Classic languageDictionary, Universal Login text elements) and error texts,
 # by the kind of screen text a contract records them as. Every pattern in the tables must match one.
 DEFAULT_TEXTS = {
-    "buttons": ["Continue", "Resend", "Send again", "SMS", "US, +1", "Phone"],
+    "buttons": ["Continue", "Resend", "Send again", "SMS", "US, +1", "Phone", "Voice call", "Text message"],
     "links": ["Resend", "SMS"],
-    "labels": ["Voice call", "Text message", "Phone number"],
+    "labels": ["Voice call", "Text message", "Phone number", "Enter the code shown above"],
     "texts": [
         "Congratulations, you are all set!",
         "You're All Set!",
@@ -45,6 +45,9 @@ DEFAULT_TEXTS = {
         "This link is expired.",
         "Your transaction expired.",
         "Oops! Something went wrong.",
+        "You've reached the maximum number of resend attempts",
+        "Seems that you are not authorized to perform this action.",
+        "Looks like something went wrong. Please retry.",
     ],
 }
 
@@ -103,11 +106,18 @@ def test_the_country_row_control_is_the_documented_value_then_the_name() -> None
     assert isinstance(role.name, re.Pattern)
     assert role.name.search("United Kingdom, GB, +44")
     assert not role.name.search("United Kingdom, GB, +441")
+    # Real pages name a row by the country's name and calling code only.
+    by_name = row.ways[2]
+    assert isinstance(by_name, Role)
+    assert isinstance(by_name.name, re.Pattern)
+    assert by_name.name.search("United Kingdom (+44)")
+    assert not by_name.name.search("United Kingdom (+441)")
 
 
 def test_screens_come_from_the_tables() -> None:
     assert {
         "redeem",
+        "interstitial",
         "chooser",
         "phone",
         "country",
