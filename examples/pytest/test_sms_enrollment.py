@@ -3,7 +3,8 @@
 Hermetic (the embedded fake tenant and an in-process bridge):  pytest --guardian-fake examples/pytest
 Against a QA tenant and a deployed bridge whose OTP inbox its forwarding Action feeds:
     BRIDGE_AUTH0_DOMAIN=... BRIDGE_AUTH0_CLIENT_ID=... BRIDGE_AUTH0_CLIENT_SECRET=... \\
-    pytest --guardian-bridge-url https://bridge.qa.example.com --guardian-bridge-token "$TOKEN" examples/pytest
+    pytest --guardian-bridge-url https://bridge.qa.example.com --guardian-bridge-token "$TOKEN" \\
+        examples/pytest
 """
 
 import pytest
