@@ -1,0 +1,159 @@
+"""Cluster mode through the HTTP API: two bridges sharing a real redis-server, on the fake tenant.
+
+Any replica answers for any enrollment (forwarded to its owner), lists come from the directory, an
+enrollment whose replica is gone reads ``failed``/``replica_lost`` (in its event stream too), a drained
+replica's protocol enrollment goes on at another, and a draining replica refuses starts (503 draining).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bridge import models as m
+from bridge.access import fingerprint
+from bridge.cluster.directory import Directory, Entry
+from bridge.cluster.store import Store
+from bridge.serving import free_port
+from guardian_bridge_fake.harness import FakeTenantClient
+from tests.api.conftest import TOKEN, bridge_settings
+from tests.cluster.redis_server import RedisServer
+from tests.hosting import BridgeHost, HostedBridge
+
+PHONE = "+14155550123"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+@pytest.fixture(scope="module")
+def redis() -> Iterator[RedisServer]:
+    with RedisServer() as server:
+        yield server
+
+
+@pytest.fixture
+def pair(tmp_path: Path, bridge_host: BridgeHost, redis: RedisServer) -> Iterator[list[HostedBridge]]:
+    """Two replicas of one cluster (a fresh key prefix per test is not needed: ids are unique)."""
+    bridges = []
+    for name in ("a", "b"):
+        port = free_port()
+        settings = bridge_settings(
+            tmp_path / name,
+            redis_url=redis.url,
+            replica_id=f"replica-{name}-{port}",
+            advertise_url=f"http://127.0.0.1:{port}",
+            heartbeat_ttl_s=2,
+            drain_timeout_s=1,
+            default_engine="protocol",
+        )
+        bridges.append(bridge_host.serve(settings, port).start())
+    yield bridges
+    for bridge in bridges:
+        bridge.stop()
+
+
+def _client(bridge: HostedBridge) -> httpx.Client:
+    return httpx.Client(base_url=bridge.base_url, headers=AUTH, timeout=30)
+
+
+def test_any_replica_answers_and_lists_every_replicas_enrollments(
+    pair: list[HostedBridge], fake: FakeTenantClient
+) -> None:
+    a, b = pair
+    with _client(a) as on_a, _client(b) as on_b:
+        ticket = fake.create_ticket()
+        made = on_a.post("/v1/enrollments", json={"ticket_url": ticket["ticket_url"], "engine": "protocol"})
+        assert made.status_code == 201, made.text
+        eid = made.json()["id"]
+        owner = made.headers["x-bridge-replica"]
+        assert owner.startswith("replica-a")
+        phone = on_b.post(f"/v1/enrollments/{eid}/phone", json={"phone_number": PHONE})
+        assert phone.status_code == 200, phone.text
+        assert phone.json()["state"] == "awaiting_code"
+        assert phone.headers["x-bridge-replica"] == owner  # run by the owner, through b
+        assert eid in [e["id"] for e in on_b.get("/v1/enrollments").json()["enrollments"]]
+        done = on_b.post(f"/v1/enrollments/{eid}/code", json={"code": fake.latest_code(PHONE)})
+        assert done.json()["state"] == "completed"
+        assert done.json()["recovery_code"]
+        events = on_b.get(f"/v1/enrollments/{eid}/events")  # forwarded stream, ends with the enrollment
+        assert events.headers["content-type"].startswith("text/event-stream")
+        assert '"state":"completed"' in events.text
+        # Without the token the owner refuses the forwarded request just as it would a direct one.
+        assert httpx.get(f"{b.base_url}/v1/enrollments/{eid}").status_code == 401
+
+
+def test_an_enrollment_whose_replica_is_gone_reads_replica_lost(
+    pair: list[HostedBridge], redis: RedisServer
+) -> None:
+    _, b = pair
+    eid = "enr_ghostreplica0000001"
+    now = datetime.now(UTC)
+    view = m.Enrollment(
+        id=eid,
+        state=m.EnrollmentState.AWAITING_CODE,
+        engine="browser",
+        created_at=now,
+        updated_at=now,
+        expires_at=now + timedelta(minutes=5),
+    )
+    entry = Entry(
+        id=eid,
+        owner="replica-that-died",
+        owner_token=fingerprint(TOKEN),  # the caller's own enrollment
+        engine="browser",
+        state=view.state,
+        expires_at=view.expires_at,
+        view=view,
+    )
+
+    async def register() -> None:
+        store = Store(redis.url)
+        try:
+            await Directory(store, keep_s=60).put(entry)
+        finally:
+            await store.close()
+
+    asyncio.run(register())
+    with _client(b) as on_b:
+        got = on_b.get(f"/v1/enrollments/{eid}")
+        assert got.status_code == 200
+        assert got.json()["state"] == "failed"
+        assert got.json()["last_error"]["code"] == "replica_lost"
+        step = on_b.post(f"/v1/enrollments/{eid}/code", json={"code": "123456"})
+        assert step.status_code == 409
+        assert step.json()["error"]["code"] == "step_out_of_order"
+        events = on_b.get(f"/v1/enrollments/{eid}/events")
+        assert "event: state" in events.text
+        assert "replica_lost" in events.text
+
+
+def test_a_drained_replicas_protocol_enrollment_completes_on_another(
+    pair: list[HostedBridge], bridge_host: BridgeHost, fake: FakeTenantClient, flavour: str
+) -> None:
+    a, b = pair
+    with _client(a) as on_a, _client(b) as on_b:
+        ticket = fake.create_ticket()
+        body = {"ticket_url": ticket["ticket_url"], "engine": "protocol", "phone_number": PHONE}
+        made = on_a.post("/v1/enrollments", json=body)
+        assert made.status_code == 201, made.text
+        assert made.json()["state"] == "awaiting_code"
+        eid = made.json()["id"]
+        drain = a.server.config.loaded_app  # the app behind uvicorn's wrappers
+        while hasattr(drain, "app"):
+            drain = drain.app
+        bridge_host._run(drain.state.drain.run())  # what SIGTERM runs (tested through serve elsewhere)
+        assert on_a.get("/readyz").json()["error"]["code"] == "draining"
+        refused = on_a.post("/v1/enrollments", json={"ticket_url": fake.create_ticket()["ticket_url"]})
+        assert refused.status_code == 503
+        assert refused.headers["retry-after"] == "1"
+        assert refused.json()["error"]["code"] == "draining"
+        done = on_b.post(f"/v1/enrollments/{eid}/code", json={"code": fake.latest_code(PHONE)})
+        assert done.status_code == 200, done.text
+        assert done.headers["x-bridge-replica"].startswith("replica-b")
+        assert done.json()["state"] == "completed"
+        assert done.json()["recovery_code"] == fake.ticket_info(ticket["ticket_id"])["recovery_code"]
+        assert [s["name"] for s in done.json()["steps"]] == ["start", "phone", "code"]

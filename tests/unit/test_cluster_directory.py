@@ -1,0 +1,112 @@
+"""The cluster directory, heartbeats and Redis-outage translation against a real redis-server."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bridge import models as m
+from bridge.cluster.directory import Directory, Entry, Heartbeat, ReplicaInfo
+from bridge.cluster.store import Store
+from bridge.errors import StoreUnavailableError
+from tests.cluster.redis_server import RedisServer
+
+
+@pytest.fixture(scope="module")
+def redis() -> Iterator[RedisServer]:
+    with RedisServer() as server:
+        yield server
+
+
+def _entry(
+    enrollment_id: str, owner: str = "r1", state: m.EnrollmentState = m.EnrollmentState.AWAITING_PHONE
+) -> Entry:
+    now = datetime.now(UTC)
+    view = m.Enrollment(
+        id=enrollment_id, state=state, created_at=now, updated_at=now, expires_at=now + timedelta(minutes=5)
+    )
+    return Entry(
+        id=enrollment_id,
+        owner=owner,
+        owner_token="f" * 16,
+        engine="protocol",
+        state=state,
+        expires_at=view.expires_at,
+        view=view,
+    )
+
+
+async def test_entries_and_protocol_state_are_shared_and_listed_oldest_first(redis: RedisServer) -> None:
+    store, second = Store(redis.url, prefix="t1:"), Store(redis.url, prefix="t1:")
+    try:
+        directory = Directory(store, keep_s=60)
+        await directory.put(_entry("enr_a"), protocol_state="secret-state")
+        await directory.put(_entry("enr_b", owner="r2"))
+        # A second client (another replica) reads what the first wrote.
+        other = Directory(second, keep_s=60)
+        got = await other.get("enr_a")
+        assert got is not None
+        assert got.owner == "r1"
+        assert got.view.state is m.EnrollmentState.AWAITING_PHONE
+        assert await other.protocol_state("enr_a") == "secret-state"
+        assert [e.id for e in await other.all()] == ["enr_a", "enr_b"]
+        # Ending drops the protocol state: nothing secret outlives the enrollment.
+        await directory.put(_entry("enr_a", state=m.EnrollmentState.COMPLETED))
+        assert await other.protocol_state("enr_a") is None
+        assert await other.get("enr_missing") is None
+    finally:
+        await store.close()
+        await second.close()
+
+
+async def test_a_replica_is_alive_while_it_beats_and_gone_after_its_ttl_or_its_stop(
+    redis: RedisServer,
+) -> None:
+    store = Store(redis.url, prefix="t2:")
+    try:
+        beat = Heartbeat(store, ReplicaInfo(replica_id="r1", advertise_url="http://127.0.0.1:1"), ttl_s=1.0)
+        beat.start()
+        await asyncio.sleep(1.5)  # longer than the TTL: only renewals keep it
+        seen = await beat.replica("r1")
+        assert seen is not None
+        assert seen.advertise_url == "http://127.0.0.1:1"
+        assert not seen.draining
+        await beat.set_draining()
+        seen = await beat.replica("r1")
+        assert seen is not None
+        assert seen.draining
+        await beat.stop()
+        assert await beat.replica("r1") is None
+        # A replica that stops beating without saying so (kill -9) is gone once its TTL runs out.
+        silent = Heartbeat(store, ReplicaInfo(replica_id="r2", advertise_url="http://x"), ttl_s=1.0)
+        await silent.beat()
+        assert await silent.replica("r2") is not None
+        await asyncio.sleep(1.2)
+        assert await silent.replica("r2") is None
+    finally:
+        await store.close()
+
+
+async def test_redis_down_is_store_unavailable_with_retry_after_and_recovers() -> None:
+    server = RedisServer().start()
+    store = Store(server.url, prefix="t3:", timeout_s=0.5)
+    directory = Directory(store, keep_s=60)
+    try:
+        await directory.put(_entry("enr_a"))
+        server.stop()
+        with pytest.raises(StoreUnavailableError) as caught:
+            await directory.get("enr_a")
+        assert caught.value.status == 503
+        assert caught.value.retry_after == 2
+        assert not store.available
+        assert not await store.ping()
+        server = RedisServer(server.port).start()  # Redis is back, on the same address
+        assert await directory.get("enr_a") is None  # nothing persisted: an empty Redis, answering again
+        assert store.available
+        assert await store.ping()
+    finally:
+        await store.close()
+        server.stop()
