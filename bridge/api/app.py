@@ -16,7 +16,7 @@ from bridge.api.routes import checks, console, enrollments, health, inbox
 from bridge.browser import BrowserManager, browser_host_policy
 from bridge.cluster import routing
 from bridge.cluster.drain import Drain
-from bridge.cluster.node import cluster_node
+from bridge.cluster.node import cluster_inbox, cluster_node, cluster_store
 from bridge.cluster.routing import Forwarder
 from bridge.errors import BridgeError
 from bridge.inbox import OtpInbox
@@ -46,11 +46,16 @@ def create_app(
         metrics = Metrics()
         browser = browser_manager(settings, browser_host_policy(settings))
         secret = settings.otp_inbox_secret.get_secret_value() if settings.otp_inbox_secret else None
-        inbox = OtpInbox(secret, settings.otp_inbox_max_age_s)
+        store = cluster_store(settings)  # None in single-process mode
+        inbox = (
+            OtpInbox(secret, settings.otp_inbox_max_age_s)
+            if store is None
+            else cluster_inbox(settings, store)
+        )
         protocol = ProtocolEngine(settings)
         registry = Registry(settings, [browser, protocol], inbox=inbox, metrics=metrics)
         # Cluster mode when a Redis is named (bridge.cluster); the drain serves both modes.
-        node = cluster_node(settings, registry)
+        node = cluster_node(settings, registry, store)
         app.state.cluster = node
         app.state.drain = Drain(registry, settings.drain_timeout_s, node)
         if node is not None:

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 from bridge import models as m
 from bridge.cluster.directory import Directory, Entry, Heartbeat, ReplicaInfo
+from bridge.cluster.inbox import ClusterInbox
+from bridge.cluster.limits import SharedRateLimiter
 from bridge.cluster.store import Store
 from bridge.enrollment import EnrollmentSession
 from bridge.errors import StoreUnavailableError
@@ -56,15 +58,24 @@ class ClusterNode:
         info = ReplicaInfo(replica_id=self.replica_id, advertise_url=settings.advertise_url.rstrip("/"))
         self.heartbeat = Heartbeat(store, info, settings.heartbeat_ttl_s)
         self.draining = False
+        self.limiter = SharedRateLimiter(
+            store,
+            settings.create_rate_per_minute,
+            getattr(settings, "create_rate_per_minute_total", None),
+        )
         registry.on_change = self.publish
 
     async def start(self) -> None:
         with contextlib.suppress(StoreUnavailableError):  # served anyway; /readyz says the store is down
             await self.heartbeat.beat()
         self.heartbeat.start()
+        if isinstance(self.registry.inbox, ClusterInbox):
+            self.registry.inbox.start()
 
     async def close(self) -> None:
         await self.heartbeat.stop()
+        if isinstance(self.registry.inbox, ClusterInbox):
+            await self.registry.inbox.close()
         await self.store.close()
 
     # --- the directory ---
@@ -179,8 +190,17 @@ class ClusterNode:
         await session.dispose()
 
 
-def cluster_node(settings: BridgeSettings, registry: Registry) -> ClusterNode | None:
-    """This replica's node when ``BRIDGE_REDIS_URL`` is set; None in single-process mode."""
-    if settings.redis_url is None:
-        return None
-    return ClusterNode(settings, registry, Store(settings.redis_url.get_secret_value()))
+def cluster_store(settings: BridgeSettings) -> Store | None:
+    """The Redis connection when ``BRIDGE_REDIS_URL`` is set; None in single-process mode."""
+    return Store(settings.redis_url.get_secret_value()) if settings.redis_url is not None else None
+
+
+def cluster_inbox(settings: BridgeSettings, store: Store) -> ClusterInbox:
+    secret = settings.otp_inbox_secret.get_secret_value() if settings.otp_inbox_secret else None
+    replica = settings.replica_id or default_replica_id()
+    return ClusterInbox(secret, settings.otp_inbox_max_age_s, store, replica, settings.inbox_wait_s)
+
+
+def cluster_node(settings: BridgeSettings, registry: Registry, store: Store | None) -> ClusterNode | None:
+    """This replica's node in cluster mode; None in single-process mode."""
+    return ClusterNode(settings, registry, store) if store is not None else None

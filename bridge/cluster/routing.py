@@ -14,8 +14,9 @@ from fastapi.responses import JSONResponse, StreamingResponse
 
 from bridge import models as m
 from bridge.cluster.directory import Entry
+from bridge.cluster.limits import check_token_cap
 from bridge.cluster.node import ClusterNode
-from bridge.errors import DrainingError, EnrollmentNotFoundError, StepOutOfOrderError
+from bridge.errors import DrainingError, EnrollmentNotFoundError, StepOutOfOrderError, StoreUnavailableError
 
 FORWARDED = "x-bridge-forwarded"
 REPLICA = "x-bridge-replica"
@@ -85,6 +86,8 @@ async def route_enrollment(request: Request) -> None:
             raise DrainingError("this bridge is shutting down; start the enrollment again", retry_after=1)
         if request.method == "GET" and node is not None:
             raise Listed([e for e in await node.directory.all() if _visible(request, e)])
+        if request.method == "POST" and node is not None:
+            await _admit_shared(request, node)
         return
     if node is None or request.headers.get(FORWARDED):
         return
@@ -108,6 +111,23 @@ async def route_enrollment(request: Request) -> None:
     if fresh.owner != entry.owner and (moved := await node.owner_of(fresh)) is not None:
         raise Forward(moved.advertise_url, fresh)
     raise Settled(await node.mark_lost(fresh))
+
+
+async def _admit_shared(request: Request, node: ClusterNode) -> None:
+    """A start in cluster mode: Redis must answer (the enrollment is unreachable elsewhere otherwise), and
+    the token's rate and open enrollments count over every replica."""
+    if not node.store.available and not await node.store.ping():
+        raise StoreUnavailableError(
+            "the shared store (Redis) is not answering; try again shortly", retry_after=2
+        )
+    caller = getattr(request.state, "caller", None)
+    owner = str(getattr(caller, "owner", "open"))
+    if owner == "open":  # an open bridge (loopback development): by client address, as the local limiter
+        owner = "addr:" + (request.client.host if request.client else "unknown")
+    await node.limiter.take(owner)
+    settings = node.settings
+    cap = int(getattr(settings, "per_token_enrollments", settings.max_enrollments))
+    await check_token_cap(node.directory, node.heartbeat, owner, cap)
 
 
 # --- answering ---

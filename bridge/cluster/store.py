@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
-from collections.abc import Iterator
+from collections.abc import Awaitable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
 from redis import asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -16,8 +18,15 @@ from bridge.errors import StoreUnavailableError
 
 log = logging.getLogger("bridge.cluster")
 
+T = TypeVar("T")
+
 # How long a caller should wait before trying again when Redis does not answer.
 RETRY_AFTER_S = 2
+
+
+async def done(result: Awaitable[T] | T) -> T:
+    """The result of a redis-py command: its asyncio client's hash commands are typed as either."""
+    return await result if inspect.isawaitable(result) else result
 
 
 class Keys:
@@ -45,6 +54,10 @@ class Keys:
 
     def inbox_seen(self, message_id: str) -> str:
         return f"{self.prefix}inbox:seen:{message_id}"
+
+    def inbox_expect(self, recipient_digits: str) -> str:
+        """Hash of the enrollments (on any replica) waiting for a code to one phone number."""
+        return f"{self.prefix}inbox:expect:{recipient_digits}"
 
     @property
     def inbox_channel(self) -> str:

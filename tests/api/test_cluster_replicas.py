@@ -8,9 +8,15 @@ replica's protocol enrollment goes on at another, and a draining replica refuses
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+import hashlib
+import hmac
+import json
+import time
+import uuid
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -35,25 +41,41 @@ def redis() -> Iterator[RedisServer]:
         yield server
 
 
+SECRET = "cluster-inbox-secret"
+
+
 @pytest.fixture
-def pair(tmp_path: Path, bridge_host: BridgeHost, redis: RedisServer) -> Iterator[list[HostedBridge]]:
-    """Two replicas of one cluster (a fresh key prefix per test is not needed: ids are unique)."""
-    bridges = []
-    for name in ("a", "b"):
-        port = free_port()
-        settings = bridge_settings(
-            tmp_path / name,
-            redis_url=redis.url,
-            replica_id=f"replica-{name}-{port}",
-            advertise_url=f"http://127.0.0.1:{port}",
-            heartbeat_ttl_s=2,
-            drain_timeout_s=1,
-            default_engine="protocol",
-        )
-        bridges.append(bridge_host.serve(settings, port).start())
-    yield bridges
+def replicas(
+    tmp_path: Path, bridge_host: BridgeHost, redis: RedisServer
+) -> Iterator[Callable[..., list[HostedBridge]]]:
+    """Starts two replicas of one cluster with the given setting overrides."""
+    bridges: list[HostedBridge] = []
+
+    def start(**overrides: Any) -> list[HostedBridge]:
+        for name in ("a", "b"):
+            port = free_port()
+            settings = bridge_settings(
+                tmp_path / name,
+                redis_url=redis.url,
+                replica_id=f"replica-{name}-{port}",
+                advertise_url=f"http://127.0.0.1:{port}",
+                heartbeat_ttl_s=2,
+                drain_timeout_s=1,
+                default_engine="protocol",
+                otp_inbox_secret=SECRET,
+                **overrides,
+            )
+            bridges.append(bridge_host.serve(settings, port).start())
+        return bridges
+
+    yield start
     for bridge in bridges:
         bridge.stop()
+
+
+@pytest.fixture
+def pair(replicas: Callable[..., list[HostedBridge]]) -> list[HostedBridge]:
+    return replicas()
 
 
 def _client(bridge: HostedBridge) -> httpx.Client:
@@ -157,3 +179,64 @@ def test_a_drained_replicas_protocol_enrollment_completes_on_another(
         assert done.json()["state"] == "completed"
         assert done.json()["recovery_code"] == fake.ticket_info(ticket["ticket_id"])["recovery_code"]
         assert [s["name"] for s in done.json()["steps"]] == ["start", "phone", "code"]
+
+
+def _signed(code: str, **extra: str) -> tuple[bytes, dict[str, str]]:
+    message = {
+        "recipient": PHONE,
+        "code": code,
+        "action": "enrollment",
+        "id": f"msg_{uuid.uuid4().hex}",
+        "created_at": datetime.now(UTC).isoformat(),
+        **extra,
+    }
+    body = json.dumps(message).encode()
+    signature = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+    return body, {"X-Signature": signature, "Content-Type": "application/json"}
+
+
+def _final(client: httpx.Client, eid: str, timeout: float = 20.0) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        body: dict[str, Any] = client.get(f"/v1/enrollments/{eid}").json()
+        if body["state"] != "awaiting_code" or time.monotonic() > deadline:
+            return body
+        time.sleep(0.1)
+
+
+def test_a_code_posted_to_any_replica_reaches_the_enrollment_once(
+    pair: list[HostedBridge], fake: FakeTenantClient
+) -> None:
+    a, b = pair
+    with _client(a) as on_a, _client(b) as on_b:
+        ticket = fake.create_ticket()
+        body = {"ticket_url": ticket["ticket_url"], "phone_number": PHONE, "code_source": "inbox"}
+        made = on_a.post("/v1/enrollments", json=body)
+        assert made.status_code == 201, made.text
+        eid = made.json()["id"]
+        stranger, headers = _signed("111111", recipient="+14155550999")
+        assert on_b.post("/v1/otp-inbox", content=stranger, headers=headers).json()["matched"] is False
+        message, headers = _signed(fake.latest_code(PHONE))
+        receipt = on_b.post("/v1/otp-inbox", content=message, headers=headers)  # not the owner
+        assert receipt.status_code == 202
+        assert receipt.json() == {"accepted": True, "matched": True}
+        done = _final(on_b, eid)
+        assert done["state"] == "completed"
+        assert done["recovery_code"] == fake.ticket_info(ticket["ticket_id"])["recovery_code"]
+        replay = on_a.post("/v1/otp-inbox", content=message, headers=headers)  # the other replica
+        assert replay.status_code == 409
+        assert replay.json()["error"]["code"] == "message_replayed"
+
+
+def test_a_tokens_start_rate_holds_across_replicas(
+    replicas: Callable[..., list[HostedBridge]], redis: RedisServer
+) -> None:
+    a, b = replicas(create_rate_per_minute=2)
+    with _client(a) as on_a, _client(b) as on_b:
+        # Each refused body still spends a start: the rate is counted before the body is read.
+        assert on_a.post("/v1/enrollments", json={}).status_code == 422
+        assert on_b.post("/v1/enrollments", json={}).status_code == 422
+        third = on_a.post("/v1/enrollments", json={})
+        assert third.status_code == 429
+        assert third.json()["error"]["code"] == "rate_limited"
+        assert int(third.headers["retry-after"]) >= 1

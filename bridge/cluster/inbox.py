@@ -1,0 +1,168 @@
+"""The OTP inbox shared by every replica: any replica accepts the signed webhook, replay protection and
+the waiting enrollments live in Redis, and a code reaches the replica where its enrollment waits over
+Redis pub/sub. The matching rules are the single-process inbox's (``bridge.inbox``: user id first, an
+ambiguous code goes to nobody)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import uuid
+from collections.abc import Coroutine
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pydantic import ValidationError
+
+from bridge.cluster.store import Store, done
+from bridge.errors import InvalidRequestError, MessageReplayedError, MessageStaleError, StoreUnavailableError
+from bridge.inbox import (
+    CLOCK_SKEW_S,
+    ENROLLMENT_ACTION,
+    Delivery,
+    Expectation,
+    InboxPayload,
+    OtpInbox,
+    Receipt,
+    digits,
+    extract_code,
+)
+
+log = logging.getLogger("bridge.cluster")
+
+
+class ClusterInbox(OtpInbox):
+    def __init__(
+        self, secret: str | None, max_age_s: float, store: Store, replica_id: str, wait_s: float
+    ) -> None:
+        super().__init__(secret, max_age_s)
+        self._store = store
+        self._replica = replica_id
+        # An expectation is kept in Redis a little longer than anyone waits for it.
+        self._expect_ms = int((wait_s + max_age_s + CLOCK_SKEW_S) * 1000)
+        self._seen_ms = int((max_age_s + 2 * CLOCK_SKEW_S) * 1000)
+        self._key_of: dict[Expectation, str] = {}
+        self._by_key: dict[str, Expectation] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._listener: asyncio.Task[None] | None = None
+
+    # --- expectations: local futures, mirrored in Redis so any replica can match them ---
+    def expect(self, recipient: str, user_id: str | None) -> Expectation:
+        expectation = super().expect(recipient, user_id)
+        key = f"{self._replica}:{uuid.uuid4().hex}"
+        self._key_of[expectation] = key
+        self._by_key[key] = expectation
+        record = json.dumps({"user_id": user_id, "since": expectation.since.isoformat()})
+        self._spawn(self._register(expectation.recipient, key, record))
+        return expectation
+
+    def forget(self, expectation: Expectation) -> None:
+        super().forget(expectation)
+        key = self._key_of.pop(expectation, None)
+        if key is not None:
+            self._by_key.pop(key, None)
+            self._spawn(self._unregister(expectation.recipient, key))
+
+    def _spawn(self, job: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(job)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _register(self, recipient: str, key: str, record: str) -> None:
+        redis, name = self._store.redis, self._store.keys.inbox_expect(recipient)
+        with contextlib.suppress(StoreUnavailableError), self._store.guard("registering an inbox wait"):
+            async with redis.pipeline(transaction=True) as pipe:
+                pipe.hset(name, key, record)
+                pipe.pexpire(name, self._expect_ms)
+                await pipe.execute()
+
+    async def _unregister(self, recipient: str, key: str) -> None:
+        name = self._store.keys.inbox_expect(recipient)
+        with contextlib.suppress(StoreUnavailableError), self._store.guard("ending an inbox wait"):
+            await done(self._store.redis.hdel(name, key))
+
+    # --- receiving ---
+    async def accept(self, raw: bytes, signature: str | None, now: datetime | None = None) -> Receipt:
+        self._verify(raw, signature)
+        try:
+            payload = InboxPayload.model_validate_json(raw)
+        except ValidationError as exc:
+            fields = ", ".join(sorted({str(e["loc"][0]) for e in exc.errors() if e.get("loc")}))
+            raise InvalidRequestError(f"the message is not in the expected shape ({fields})") from exc
+        now = now or datetime.now(UTC)
+        created = payload.created_at if payload.created_at.tzinfo else payload.created_at.replace(tzinfo=UTC)
+        if created < now - self._max_age or created > now + timedelta(seconds=CLOCK_SKEW_S):
+            raise MessageStaleError("the message is too old (or from the future)")
+        code = extract_code(payload)
+        if code is None:
+            raise InvalidRequestError("the message carries no code")
+        redis, keys = self._store.redis, self._store.keys
+        with self._store.guard("checking an inbox message id"):
+            # One SET NX for every replica: the first to see an id wins, any later copy is a replay.
+            first = await redis.set(keys.inbox_seen(payload.id), "1", nx=True, px=self._seen_ms)
+        if not first:
+            raise MessageReplayedError("a message with this id was already received")
+        if payload.action != ENROLLMENT_ACTION:
+            return "ignored"
+        return await self._hand_over_shared(digits(payload.recipient), payload.user_id or None, created, code)
+
+    async def _hand_over_shared(
+        self, recipient: str, user_id: str | None, created: datetime, code: str
+    ) -> Receipt:
+        redis, keys = self._store.redis, self._store.keys
+        with self._store.guard("matching an inbox message"):
+            waiting: dict[str, str] = await done(redis.hgetall(keys.inbox_expect(recipient)))
+        skew = timedelta(seconds=CLOCK_SKEW_S)
+        same_phone: list[tuple[str, str | None]] = []
+        for key, record in waiting.items():
+            data = json.loads(record)
+            if created >= datetime.fromisoformat(data["since"]) - skew:
+                same_phone.append((key, data["user_id"]))
+        candidates = same_phone
+        if user_id is not None:
+            users = [c for c in same_phone if c[1] == user_id]
+            candidates = users or [c for c in same_phone if c[1] is None]
+        if not candidates:
+            return "unmatched"
+        with self._store.guard("delivering an inbox code"):
+            # Taking the expectations out first: a second message racing this one finds them gone.
+            taken = await done(redis.hdel(keys.inbox_expect(recipient), *[key for key, _ in candidates]))
+            if taken == 0:
+                return "unmatched"
+            ambiguous = len(candidates) > 1
+            for key, _ in candidates:
+                note = {"key": key, "code": None if ambiguous else code, "ambiguous": ambiguous}
+                await redis.publish(keys.inbox_channel, json.dumps(note))
+        return "ambiguous" if ambiguous else "matched"
+
+    # --- codes for this replica's enrollments ---
+    def start(self) -> None:
+        self._listener = asyncio.get_running_loop().create_task(self._listen_forever())
+
+    async def _listen_forever(self) -> None:
+        while True:
+            try:
+                async with self._store.redis.pubsub() as pubsub:
+                    await pubsub.subscribe(self._store.keys.inbox_channel)
+                    async for message in pubsub.listen():
+                        if message.get("type") == "message":
+                            self._deliver(json.loads(message["data"]))
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # Redis went away: subscribe again once it is back
+                log.warning("inbox subscription lost: %s", type(exc).__name__)
+                await asyncio.sleep(1.0)
+
+    def _deliver(self, note: dict[str, Any]) -> None:
+        expectation = self._by_key.get(str(note.get("key")))
+        if expectation is not None and not expectation.result.done():
+            expectation.result.set_result(Delivery(note.get("code"), ambiguous=bool(note.get("ambiguous"))))
+
+    async def close(self) -> None:
+        for task in [self._listener, *self._tasks]:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
