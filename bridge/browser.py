@@ -37,18 +37,21 @@ from bridge.errors import (
 )
 from bridge.models import ScreenSnapshot
 from bridge.redact import Redactor
+from bridge.sandbox import sandbox_on
 from bridge.settings import BridgeSettings
 from bridge.urls import HostPolicy
 from bridge.widgets.base import WidgetDriver
 from bridge.widgets.classic_table import CLASSIC, ClassicTable, customised
 from bridge.widgets.detect import open_widget
+from bridge.widgets.mask import masked_screenshot
 from bridge.widgets.snapshot import read_screen
 
 log = logging.getLogger("bridge.browser")
 
-# Flags that keep a headless Chromium quiet on a closed network and fast to start.
+# Flags that keep a headless Chromium quiet on a closed network and fast to start. No --no-sandbox:
+# whether the sandbox runs is ``chromium_sandbox`` (bridge.sandbox), and Playwright adds the flag only
+# when it is off.
 CHROMIUM_ARGS = (
-    "--no-sandbox",
     "--disable-gpu",
     "--disable-dev-shm-usage",
     "--disable-background-networking",
@@ -77,6 +80,15 @@ def translate_playwright_errors(what: str) -> Iterator[None]:
         if "closed" in text or "crash" in text or "disconnected" in text:
             raise BrowserCrashedError(f"the browser went away while {what}") from exc
         raise BrowserUnavailableError(f"the browser failed while {what}") from exc
+
+
+def launch_options(settings: BridgeSettings, euid: int | None = None) -> dict[str, Any]:
+    """Keyword arguments of ``chromium.launch`` for ``settings`` (the executable aside)."""
+    return {
+        "headless": settings.headless,
+        "args": list(CHROMIUM_ARGS),
+        "chromium_sandbox": sandbox_on(settings.browser_sandbox, euid),
+    }
 
 
 def browser_host_policy(settings: BridgeSettings) -> HostPolicy:
@@ -134,9 +146,7 @@ class BrowserManager:
             else:
                 executable = find_chromium(self._settings.browser_executable)
                 browser = await self._pw.chromium.launch(
-                    executable_path=executable,
-                    headless=self._settings.headless,
-                    args=list(CHROMIUM_ARGS),
+                    executable_path=executable, **launch_options(self._settings)
                 )
         except PlaywrightError as exc:
             raise BrowserUnavailableError("could not start or reach the browser") from exc
@@ -189,7 +199,9 @@ class BrowserManager:
         capture = PlaywrightCapture(calls)
         capture.attach(context)
         table = customised(self._settings.classic_texts) if self._settings.classic_texts else CLASSIC
-        return BrowserSession(context, page, capture, redactor, artifacts if trace else None, table)
+        return BrowserSession(
+            context, page, capture, redactor, artifacts if trace else None, table, self._policy
+        )
 
     async def close(self) -> None:
         self._closing = True
@@ -227,8 +239,12 @@ class BrowserSession:
         redactor: Redactor,
         trace_to: Artifacts | None,
         classic_table: ClassicTable = CLASSIC,
+        policy: HostPolicy | None = None,
     ) -> None:
         self._context = context
+        # Checked against the page's URL after navigating and before every picture: the proxy keeps
+        # other hosts out, and this makes sure no picture of a page elsewhere is ever taken.
+        self._policy = policy
         # What the Classic page object looks for (a tenant's own texts first, from settings).
         self._classic_table = classic_table
         self._page = page
@@ -238,14 +254,22 @@ class BrowserSession:
         self._trace_to = trace_to
 
     async def open(self, ticket_url: str, timeout_s: float) -> WidgetDriver | None:
-        return await open_widget(self._page, self._capture.log, ticket_url, timeout_s, self._classic_table)
+        driver = await open_widget(self._page, self._capture.log, ticket_url, timeout_s, self._classic_table)
+        self._require_allowed_page()
+        return driver
+
+    def _require_allowed_page(self) -> None:
+        url = self._page.url
+        if self._policy is not None and url != "about:blank" and not self._policy.allows_url(url):
+            raise UpstreamError("the widget's page is on a host outside BRIDGE_ALLOWED_HOSTS")
 
     def translate_errors(self, what: str) -> AbstractContextManager[None]:
         return translate_playwright_errors(what)
 
     async def screenshot(self) -> bytes | None:
+        self._require_allowed_page()
         with translate_playwright_errors("taking a screenshot"):
-            return await self._page.screenshot(type="png")
+            return await masked_screenshot(self._page, self._classic_table)
 
     async def read_screen(self, name: str) -> ScreenSnapshot:
         return await read_screen(self._page, name, self._redactor)

@@ -21,6 +21,7 @@ import structlog
 
 from bridge import models as m
 from bridge import state_machine
+from bridge.access import OPEN_OWNER
 from bridge.artifacts import Artifacts
 from bridge.call_log import CallLog
 from bridge.engine import EngineSession
@@ -32,6 +33,7 @@ from bridge.errors import (
     WidgetUnrecognizedError,
 )
 from bridge.events import EventLog
+from bridge.inbox import Delivery
 from bridge.inbox_autosubmit import InboxAutoSubmit
 from bridge.metrics import Metrics
 from bridge.outcomes import Outcome, OutcomeCode
@@ -77,8 +79,14 @@ class EnrollmentSession:
         record_screens: bool = False,
         engine_reason: str | None = None,
         clock: Callable[[], float] = time.monotonic,
+        owner: str = OPEN_OWNER,
+        user_id: str | None = None,
     ) -> None:
         self.id = enrollment_id
+        # The fingerprint of the token that started it (``bridge.access``): only it (and admins) see it.
+        self.owner = owner
+        # The Auth0 user it enrolls, when known: inbox messages for another user never reach it.
+        self.user_id = user_id
         self._engine = engine
         self._calls = calls
         self._redactor = redactor
@@ -143,10 +151,17 @@ class EnrollmentSession:
 
     async def submit_phone(self, phone: PhoneNumber, channel: m.Channel) -> None:
         self._redactor.add_phone(phone.e164, phone.national)
-        self.phone, self.channel = phone, channel
-        since = (time.monotonic(), _now())
-        await self._step("phone", lambda: self._driven().submit_phone(phone, channel))
-        self._maybe_wait_for_inbox(since)
+
+        async def run() -> Outcome:
+            # Stored only once the state machine admitted the step: a refused request changes nothing.
+            self.phone, self.channel = phone, channel
+            self._expect_code(phone)
+            return await self._driven().submit_phone(phone, channel)
+
+        try:
+            await self._step("phone", run)
+        finally:
+            self._after_send()
 
     async def submit_code(self, code: str) -> None:
         self._redactor.add_secret(code)
@@ -159,25 +174,45 @@ class EnrollmentSession:
         await self._step("code", run)
 
     async def resend(self) -> None:
-        since = (time.monotonic(), _now())
-        await self._step("resend", lambda: self._driven().resend())
-        self._maybe_wait_for_inbox(since)
+        async def run() -> Outcome:
+            if self.phone is not None:
+                self._expect_code(self.phone)  # the earlier code's wait ends here, before the new send
+            return await self._driven().resend()
+
+        try:
+            await self._step("resend", run)
+        finally:
+            self._after_send()
 
     def _driven(self) -> WidgetDriver:
         assert self._driver is not None  # every step after start needs a state only start reaches
         return self._driver
 
     # --- codes from the OTP inbox ---
-    def _maybe_wait_for_inbox(self, since: tuple[float, datetime]) -> None:
-        """In inbox mode, once a code was sent, waits for it in the background and submits it."""
-        if self._autosubmit is None or self.state is not S.AWAITING_CODE or self.phone is None:
-            return
-        self._autosubmit.wait(self.phone.e164, since, self._code_from_inbox)
+    def _expect_code(self, phone: PhoneNumber) -> None:
+        """In inbox mode, just before a code is sent: tells the inbox which code to bring here."""
+        if self._autosubmit is not None:
+            self._autosubmit.expect(phone.e164)
 
-    async def _code_from_inbox(self, code: str | None, started_at: datetime, t0: float) -> None:
+    def _after_send(self) -> None:
+        """In inbox mode, once a code was sent, waits for it in the background and submits it."""
+        if self._autosubmit is None:
+            return
+        if self.state is S.AWAITING_CODE and not self.closed:
+            self._autosubmit.wait(self._code_from_inbox)
+        else:
+            self._autosubmit.drop()
+
+    async def _code_from_inbox(self, delivery: Delivery, started_at: datetime, t0: float) -> None:
         if self.closed or self.state is not S.AWAITING_CODE:
             return
-        outcome = Outcome("ok") if code is not None else Outcome("rejected", C.INBOX_TIMEOUT)
+        code = delivery.code
+        if delivery.ambiguous:
+            # Several enrollments wait for this phone and the message names no user that tells them
+            # apart: typing it here could be typing another enrollment's code.
+            outcome = Outcome("rejected", C.INBOX_AMBIGUOUS)
+        else:
+            outcome = Outcome("ok") if code is not None else Outcome("rejected", C.INBOX_TIMEOUT)
         async with self.lock:
             await self._record("inbox", started_at, t0, outcome)
         if code is None:

@@ -1,8 +1,17 @@
-"""The OTP inbox: signed messages forwarded by the tenant's SMS hook, matched to waiting enrollments.
+"""The OTP inbox: signed messages forwarded by the tenant's SMS hook, matched to the enrollment awaiting them.
 
 A message is accepted only with a valid ``X-Signature: sha256=<hex HMAC-SHA256 of the raw body>``, a fresh
-``created_at`` and an ``id`` not seen before. Each message is handed to at most one enrollment: the first
-one waiting for a code to the same recipient that started its phone step before the message arrived.
+``created_at`` and an ``id`` not seen within the max-age window. Only enrollment codes are used
+(``action: "enrollment"``; Auth0's send-phone-message event also carries login challenges).
+
+An enrollment declares what it expects *before* its code is sent (``expect``): the recipient and, when it
+knows it, the Auth0 user. A message goes to exactly one expectation or to none:
+
+- with a ``user_id`` some expectation for that phone has, only to that user's expectation;
+- otherwise to the one expectation waiting for that phone; when several are, to none of them, and each
+  learns that the code was ambiguous rather than typing a code that may be someone else's.
+
+A resend replaces the expectation, so a code sent after it can only reach the new one.
 """
 
 from __future__ import annotations
@@ -11,10 +20,9 @@ import asyncio
 import hashlib
 import hmac
 import re
-import time
-from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -24,59 +32,82 @@ from bridge.errors import (
     InvalidSignatureError,
     MessageReplayedError,
     MessageStaleError,
+    RateLimitedError,
 )
 
-# Codes in free text: the first run of 4-10 digits standing on its own.
-_CODE_IN_TEXT = re.compile(r"(?<!\d)(\d{4,10})(?!\d)")
+# Codes in free text: the first run of 4-10 ASCII digits standing on its own (never other scripts' digits).
+_CODE_IN_TEXT = re.compile(r"(?<![0-9])([0-9]{4,10})(?![0-9])")
+_ASCII_CODE = re.compile(r"^[0-9]{4,10}$")
 # Tolerated clock difference between the tenant and the bridge for created_at checks.
 CLOCK_SKEW_S = 30.0
+# Ids remembered at most (a flood of validly signed messages can only come from the tenant itself).
+MAX_REMEMBERED = 100_000
+# The message_options.action of an enrollment code (the other is "second-factor-authentication").
+ENROLLMENT_ACTION = "enrollment"
+
+Receipt = Literal["matched", "unmatched", "ambiguous", "ignored"]
 
 
 class InboxPayload(BaseModel):
-    """The send-phone-message Action's ``message_options`` plus an id and a timestamp."""
+    """The send-phone-message Action's ``message_options`` and ``event.user.user_id``, plus an id and a
+    timestamp."""
 
     model_config = ConfigDict(extra="ignore")
 
     recipient: str = Field(min_length=3, max_length=32)
     code: str | None = Field(default=None, max_length=32)
     text: str | None = Field(default=None, max_length=2000)
-    action: str | None = None
-    message_type: str | None = None
+    action: str | None = Field(default=None, max_length=64)
+    message_type: str | None = Field(default=None, max_length=32)
+    user_id: str | None = Field(default=None, max_length=512)
     id: str = Field(min_length=1, max_length=200)
     created_at: datetime
 
 
-@dataclass
-class InboxMessage:
-    id: str
-    recipient: str
-    code: str
-    created_at: datetime
-    received_mono: float
-    consumed: bool = False
+@dataclass(frozen=True)
+class Delivery:
+    """What an expectation ended with: its code, or none (``ambiguous`` when one came but could not be
+    told apart from another enrollment's)."""
+
+    code: str | None
+    ambiguous: bool = False
 
 
-def _digits(phone: str) -> str:
-    return re.sub(r"\D", "", phone)
+def _new_future() -> asyncio.Future[Delivery]:
+    return asyncio.get_running_loop().create_future()
+
+
+@dataclass(eq=False)
+class Expectation:
+    """One enrollment waiting for the code of one send (phone step or resend)."""
+
+    recipient: str  # ASCII digits only
+    user_id: str | None
+    since: datetime
+    result: asyncio.Future[Delivery] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
+
+
+def digits(phone: str) -> str:
+    return re.sub(r"[^0-9]", "", phone)
 
 
 def extract_code(payload: InboxPayload) -> str | None:
-    if payload.code and payload.code.strip().isdigit():
+    if payload.code and _ASCII_CODE.match(payload.code.strip()):
         return payload.code.strip()
     match = _CODE_IN_TEXT.search(payload.text or "")
     return match.group(1) if match else None
 
 
 class OtpInbox:
-    def __init__(self, secret: str | None, max_age_s: float = 300.0, keep: int = 2000) -> None:
+    def __init__(self, secret: str | None, max_age_s: float = 300.0) -> None:
         self._secret = secret.encode() if secret else None
         self._max_age = timedelta(seconds=max_age_s)
-        self._keep = keep
-        # Every id seen (bounded), for replay refusal; messages not yet consumed, for matching.
-        self._seen: OrderedDict[str, None] = OrderedDict()
-        self._messages: list[InboxMessage] = []
-        self._arrived = asyncio.Condition()
-        self._waiters: dict[str, int] = {}  # recipient digits -> enrollments waiting for a code
+        # Every id seen in the max-age window (by its created_at), for replay refusal: an id older than
+        # the window is refused as stale anyway, so forgetting it then opens no replay.
+        self._seen: dict[str, datetime] = {}
+        self._expecting: list[Expectation] = []
 
     @property
     def enabled(self) -> bool:
@@ -87,12 +118,22 @@ class OtpInbox:
             raise InboxDisabledError("the OTP inbox is off: set BRIDGE_OTP_INBOX_SECRET")
         if not signature or not signature.startswith("sha256="):
             raise InvalidSignatureError("missing X-Signature: sha256=<hex HMAC-SHA256 of the body>")
-        expected = hmac.new(self._secret, raw, hashlib.sha256).hexdigest()
-        if not hmac.compare_digest(signature.removeprefix("sha256=").strip().lower(), expected):
+        expected = hmac.new(self._secret, raw, hashlib.sha256).hexdigest().encode()
+        # Bytes, not text: a header with non-ASCII characters is just a wrong signature.
+        presented = signature.removeprefix("sha256=").strip().lower().encode("utf-8", "replace")
+        if not hmac.compare_digest(presented, expected):
             raise InvalidSignatureError("the X-Signature does not match the body")
 
-    async def accept(self, raw: bytes, signature: str | None, now: datetime | None = None) -> bool:
-        """Verifies and stores one message; returns whether an enrollment is waiting for it."""
+    def _remember(self, message_id: str, created: datetime, now: datetime) -> None:
+        horizon = now - self._max_age - timedelta(seconds=CLOCK_SKEW_S)
+        if len(self._seen) >= MAX_REMEMBERED:
+            self._seen = {k: v for k, v in self._seen.items() if v >= horizon}
+        if len(self._seen) >= MAX_REMEMBERED:
+            raise RateLimitedError("the OTP inbox is receiving too many messages", retry_after=30)
+        self._seen[message_id] = created
+
+    async def accept(self, raw: bytes, signature: str | None, now: datetime | None = None) -> Receipt:
+        """Verifies one message and hands its code to the expectation it belongs to, if any."""
         self._verify(raw, signature)
         try:
             payload = InboxPayload.model_validate_json(raw)
@@ -108,40 +149,55 @@ class OtpInbox:
         code = extract_code(payload)
         if code is None:
             raise InvalidRequestError("the message carries no code")
-        self._seen[payload.id] = None
-        while len(self._seen) > self._keep:
-            self._seen.popitem(last=False)
-        message = InboxMessage(payload.id, _digits(payload.recipient), code, created, time.monotonic())
-        self._messages.append(message)
-        self._messages = [m for m in self._messages if m.created_at >= now - self._max_age][-self._keep :]
-        async with self._arrived:
-            self._arrived.notify_all()
-        return self._waiters.get(message.recipient, 0) > 0
+        self._remember(payload.id, created, now)
+        if payload.action != ENROLLMENT_ACTION:
+            return "ignored"
+        return self._hand_over(digits(payload.recipient), payload.user_id or None, created, code)
 
-    def _take(self, recipient: str, since_mono: float, since_wall: datetime) -> str | None:
-        for message in self._messages:
-            if (
-                not message.consumed
-                and message.recipient == recipient
-                and message.received_mono >= since_mono
-                and message.created_at >= since_wall - timedelta(seconds=CLOCK_SKEW_S)
-            ):
-                message.consumed = True
-                return message.code
-        return None
+    def _hand_over(self, recipient: str, user_id: str | None, created: datetime, code: str) -> Receipt:
+        skew = timedelta(seconds=CLOCK_SKEW_S)
+        same_phone = [
+            e
+            for e in self._expecting
+            if e.recipient == recipient and not e.result.done() and created >= e.since - skew
+        ]
+        candidates = same_phone
+        if user_id is not None:
+            users = [e for e in same_phone if e.user_id == user_id]
+            # A user no expectation knows: only enrollments of unknown users may be its.
+            candidates = users or [e for e in same_phone if e.user_id is None]
+        if not candidates:
+            return "unmatched"
+        if len(candidates) > 1:
+            for expectation in candidates:
+                expectation.result.set_result(Delivery(None, ambiguous=True))
+            return "ambiguous"
+        candidates[0].result.set_result(Delivery(code))
+        return "matched"
 
-    async def wait_for_code(
-        self, recipient: str, since_mono: float, since_wall: datetime, within_s: float
-    ) -> str | None:
-        """The code of the first unconsumed message to ``recipient`` that arrived after ``since``."""
-        key = _digits(recipient)
-        self._waiters[key] = self._waiters.get(key, 0) + 1
+    # --- expectations ---
+    def expect(self, recipient: str, user_id: str | None) -> Expectation:
+        """Registers an enrollment about to have a code sent to ``recipient`` (call before sending)."""
+        expectation = Expectation(digits(recipient), user_id, datetime.now(UTC))
+        self._expecting.append(expectation)
+        return expectation
+
+    def forget(self, expectation: Expectation) -> None:
+        if expectation in self._expecting:
+            self._expecting.remove(expectation)
+        if not expectation.result.done():
+            expectation.result.cancel()
+
+    def expecting(self, recipient: str) -> int:
+        """How many enrollments wait for a code to ``recipient`` now."""
+        key = digits(recipient)
+        return sum(1 for e in self._expecting if e.recipient == key and not e.result.done())
+
+    async def wait(self, expectation: Expectation, within_s: float) -> Delivery:
+        """What ``expectation`` receives within ``within_s`` (no code when nothing came); then forgets it."""
         try:
-            async with asyncio.timeout(within_s), self._arrived:
-                while (code := self._take(key, since_mono, since_wall)) is None:
-                    await self._arrived.wait()
-                return code
+            return await asyncio.wait_for(asyncio.shield(expectation.result), within_s)
         except TimeoutError:
-            return None
+            return Delivery(None)
         finally:
-            self._waiters[key] -= 1
+            self.forget(expectation)

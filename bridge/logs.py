@@ -21,9 +21,12 @@ _SCRUBS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"eyJ[\w-]{6,}\.[\w-]{6,}\.[\w-]*"), "[jwt]"),
     (re.compile(r"(?i)(bearer|ticket)\s+(id=)?\"?[\w.~+/=-]{6,}\"?"), r"\1 [redacted]"),
     (re.compile(r"gten_\w+"), "[ticket]"),
-    (re.compile(r"(?<![\w])\+\d{7,15}"), "[phone]"),
+    # Any tenant's ticket and Universal Login state handles in a URL or a form, whatever their prefix.
+    (re.compile(r"(?i)\b(ticket|state|code|otp|recovery_code)=[^&\s\"'#]+"), r"\1=[redacted]"),
+    # Phone numbers, compact or written out: +14155550123, +1 415-555-0123, +44 (0)20 7946 0958.
+    (re.compile(r"(?<![\w+])\+\d[\d \-.()]{5,18}\d"), "[phone]"),
     (RECOVERY_CODE, "[recovery-code]"),
-    (re.compile(r"(?i)(code|otp)([\"':= ]+)\d{4,10}"), r"\1\2[code]"),
+    (re.compile(r"(?i)(code|otp|passcode|pin)([\"':= ]+|\s+is\s+)\d{4,10}"), r"\1\2[code]"),
 )
 
 

@@ -70,6 +70,7 @@ class OutcomeCode(StrEnum):
     BROWSER_UNAVAILABLE = "browser_unavailable"
     UPSTREAM_ERROR = "upstream_error"
     INBOX_TIMEOUT = "inbox_timeout"
+    INBOX_AMBIGUOUS = "inbox_ambiguous"
     RESEND_LIMIT = "resend_limit"
     CAPTCHA_REQUIRED = "captcha_required"
     FACTOR_DISABLED = "factor_disabled"
@@ -143,6 +144,11 @@ _INFO: dict[OutcomeCode, _Info] = {
         "delivered (the widget reports no delivery failures on every phone provider).",
         _X.CODE,
     ),
+    _C.INBOX_AMBIGUOUS: _Info(
+        "A code for this phone number arrived while other enrollments waited for the same number, and "
+        "nothing in it said which; it was not used. Submit the code yourself or resend.",
+        _X.CODE,
+    ),
     _C.RESEND_LIMIT: _Info("The widget allows no more resends for this code; enter the code sent.", _X.PHONE),
     _C.CAPTCHA_REQUIRED: _Info(
         "The widget asks for a CAPTCHA (bot detection) the bridge cannot answer; turn bot detection "
@@ -195,6 +201,7 @@ OutcomeCodeName = Literal[
     "browser_unavailable",
     "upstream_error",
     "inbox_timeout",
+    "inbox_ambiguous",
     "resend_limit",
     "captcha_required",
     "factor_disabled",

@@ -9,7 +9,9 @@ import phonenumbers
 
 from bridge.errors import InvalidRequestError
 
-_E164 = re.compile(r"^\+[1-9]\d{4,14}$")
+# ASCII digits only: ``\d`` would also take Arabic-Indic, Devanagari or fullwidth digits, which the
+# widget would receive as something other than what was meant.
+_E164 = re.compile(r"^\+[1-9][0-9]{4,14}$")
 
 
 @dataclass(frozen=True)
@@ -45,7 +47,9 @@ def mask(e164: str) -> str:
 def parse_e164(raw: str) -> PhoneNumber:
     """Parses a caller's E.164 number. Syntax is checked here; whether the number is real is the
     widget's call (a number it rejects is an outcome, not a request error)."""
-    compact = re.sub(r"[\s\-().]", "", raw)
+    if not raw.isascii():
+        raise InvalidRequestError("phone_number must be in E.164 form with ASCII digits, e.g. +14155550123")
+    compact = re.sub(r"[ \t\-().]", "", raw)
     if not _E164.match(compact):
         raise InvalidRequestError("phone_number must be in E.164 form, e.g. +14155550123")
     try:

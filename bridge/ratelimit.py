@@ -1,4 +1,4 @@
-"""Per-client token buckets: how many enrollments one API token may start per minute."""
+"""Token buckets: how many enrollments one API token, and all tokens together, may start per minute."""
 
 from __future__ import annotations
 
@@ -9,6 +9,9 @@ from dataclasses import dataclass
 
 from bridge.errors import RateLimitedError
 
+# The key of the bucket every start also spends from.
+TOTAL = "*"
+
 
 @dataclass
 class _Bucket:
@@ -17,25 +20,40 @@ class _Bucket:
 
 
 class RateLimiter:
-    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        per_minute: int,
+        clock: Callable[[], float] = time.monotonic,
+        total_per_minute: int | None = None,
+    ) -> None:
         self.capacity = float(per_minute)
         self.rate = per_minute / 60.0
+        self.total_capacity = float(total_per_minute or per_minute)
+        self.total_rate = self.total_capacity / 60.0
         self._clock = clock
         self._buckets: dict[str, _Bucket] = {}
 
-    def take(self, key: str) -> None:
-        """Spends one token of ``key``'s bucket or raises ``RateLimitedError`` with a Retry-After."""
-        now = self._clock()
-        bucket = self._buckets.setdefault(key, _Bucket(self.capacity, now))
-        bucket.tokens = min(self.capacity, bucket.tokens + (now - bucket.updated) * self.rate)
+    def _refill(self, key: str, capacity: float, rate: float, now: float) -> _Bucket:
+        bucket = self._buckets.setdefault(key, _Bucket(capacity, now))
+        bucket.tokens = min(capacity, bucket.tokens + (now - bucket.updated) * rate)
         bucket.updated = now
-        if bucket.tokens < 1:
-            wait = math.ceil((1 - bucket.tokens) / self.rate)
-            raise RateLimitedError(
-                "too many enrollments started with this token; slow down", retry_after=wait
-            )
-        bucket.tokens -= 1
+        return bucket
+
+    def take(self, key: str) -> None:
+        """Spends one token of ``key``'s bucket and of the total one, or raises ``RateLimitedError`` with a
+        Retry-After (spending from neither)."""
+        now = self._clock()
+        own = self._refill(key, self.capacity, self.rate, now)
+        total = self._refill(TOTAL, self.total_capacity, self.total_rate, now)
+        for bucket, rate, whose in ((own, self.rate, "this token"), (total, self.total_rate, "all tokens")):
+            if bucket.tokens < 1:
+                wait = math.ceil((1 - bucket.tokens) / rate)
+                raise RateLimitedError(
+                    f"too many enrollments started by {whose}; slow down", retry_after=wait
+                )
+        own.tokens -= 1
+        total.tokens -= 1
         if len(self._buckets) > 10_000:  # forget idle clients rather than grow without bound
-            full = [k for k, b in self._buckets.items() if b.tokens >= self.capacity]
+            full = [k for k, b in self._buckets.items() if b.tokens >= self.capacity and k != TOTAL]
             for k in full:
                 del self._buckets[k]

@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterable
 
 from bridge import models as m
+from bridge.access import OPEN_OWNER, Caller
 from bridge.artifacts import Artifacts
 from bridge.call_log import CallLog
 from bridge.engine import Engine, EngineName, SessionOptions
@@ -69,8 +70,21 @@ class Registry:
     def waiting(self) -> int:
         return self._waiting
 
-    async def _admit(self) -> None:
-        """Takes a slot, waiting in a bounded queue for up to ``queue_timeout_s``; else 429."""
+    def open_of(self, owner: str) -> int:
+        """Enrollments of ``owner`` holding a slot."""
+        return sum(1 for s in self._sessions.values() if s.owner == owner and not s.closed)
+
+    async def _admit(self, owner: str) -> None:
+        """Takes a slot, waiting in a bounded queue for up to ``queue_timeout_s``; else 429. One token
+        never holds more than its share (``max_enrollments_per_token``), queue or not."""
+        share = self.settings.max_enrollments_per_token
+        if share is not None and self.open_of(owner) >= share:
+            self.rejections += 1
+            self.metrics.rejections.labels("session_limit").inc()
+            raise SessionLimitError(
+                f"this token already has {share} open enrollments",
+                retry_after=max(1, math.ceil(min(self.settings.idle_ttl_s, 30))),
+            )
         if self._open < self.settings.max_enrollments:
             self._take_slot()
             return
@@ -120,11 +134,16 @@ class Registry:
         engine_reason: str | None = None,
         options: SessionOptions | None = None,
         enrollment_id: str | None = None,
+        *,
+        owner: str = OPEN_OWNER,
+        user_id: str | None = None,
     ) -> EnrollmentSession:
+        """``owner``: the fingerprint of the token that starts it (``bridge.access``); ``user_id``: the
+        Auth0 user it enrolls, when known (binds OTP inbox messages to it)."""
         maker = self._engines.get(engine)
         if maker is None:
             raise InvalidRequestError(f"the {engine} engine is not available in this bridge")
-        await self._admit()
+        await self._admit(owner)
         settings = self.settings
         adopted = enrollment_id is not None  # cluster mode: one another replica started
         enrollment_id = enrollment_id or new_enrollment_id()
@@ -152,10 +171,12 @@ class Registry:
             artifacts=artifacts,
             on_dispose=self._release_slot,
             code_source=code_source,
-            autosubmit=InboxAutoSubmit(self.inbox, settings.inbox_wait_s),
+            autosubmit=InboxAutoSubmit(self.inbox, settings.inbox_wait_s, user_id),
             record_screens=record_screens,
             engine_reason=engine_reason,
             clock=self._clock,
+            owner=owner,
+            user_id=user_id,
         )
         self.metrics.enrollments_started.inc()
         self._sessions[session.id] = session
@@ -164,17 +185,20 @@ class Registry:
             await session._changed()
         return session
 
-    def get(self, enrollment_id: str) -> EnrollmentSession:
+    def get(self, enrollment_id: str, caller: Caller | None = None) -> EnrollmentSession:
+        """The enrollment ``enrollment_id`` as ``caller`` may see it: another token's enrollment is
+        not found, exactly like one that does not exist (no caller: the process itself)."""
         session = self._sessions.get(enrollment_id)
-        if session is None:
+        if session is None or (caller is not None and not caller.may_see(session.owner)):
             raise EnrollmentNotFoundError("no enrollment with this id", enrollment_id=enrollment_id)
         return session
 
-    def all(self) -> list[EnrollmentSession]:
-        return sorted(self._sessions.values(), key=lambda s: s.created_at)
+    def all(self, caller: Caller | None = None) -> list[EnrollmentSession]:
+        mine = [s for s in self._sessions.values() if caller is None or caller.may_see(s.owner)]
+        return sorted(mine, key=lambda s: s.created_at)
 
-    async def cancel(self, enrollment_id: str) -> None:
-        await self.get(enrollment_id).finish(m.EnrollmentState.CANCELLED)
+    async def cancel(self, enrollment_id: str, caller: Caller | None = None) -> None:
+        await self.get(enrollment_id, caller).finish(m.EnrollmentState.CANCELLED)
 
     async def fail_open(self, engine: EngineName, reason: OutcomeCode) -> None:
         """Fails every open enrollment on ``engine`` (its engine went away under it)."""

@@ -233,7 +233,3 @@ class BridgeSettings(BaseSettings):
 
     def admin_token_values(self) -> list[str]:
         return [token.get_secret_value() for token in self.admin_tokens]
-
-    @property
-    def per_token_enrollments(self) -> int:
-        return min(self.max_enrollments_per_token or self.max_enrollments, self.max_enrollments)

@@ -1,8 +1,10 @@
 """Ticket-URL and host allowlist checks: the bridge opens only widget pages on allowed hosts.
 
-A ticket URL is opened in a real browser, so it is treated like any user-supplied URL fetched server-side
-(SSRF): scheme, userinfo, host and address forms are all checked before the browser sees it. The same
-``HostPolicy`` decides, for every request the page makes, whether it may leave the browser.
+A ticket URL is opened in a real browser (or fetched by the protocol engine), so it is treated like any
+user-supplied URL fetched server-side (SSRF): scheme, userinfo, host, port, address forms and the route
+are all checked before either engine sees it, and characters on which URL parsers disagree (a backslash,
+a percent-escape or a control character where the host is) are refused rather than interpreted. The same
+``HostPolicy`` decides, for every request and every navigation either engine makes, whether it may go.
 """
 
 from __future__ import annotations
@@ -53,12 +55,52 @@ def numeric_host_address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Add
     return ipaddress.IPv4Address(value)
 
 
+_DEFAULT_PORTS = {"https": 443, "http": 80}
+# Characters WHATWG parsers (Chromium) and RFC 3986 parsers (Python, httpx) read differently in an
+# authority: ``\`` ends the host for a browser only; ``%`` escapes are decoded by one and not the other.
+_AMBIGUOUS_IN_AUTHORITY = re.compile(r"[\\%\s\x00-\x1f\x7f]|[^\x00-\x7f]")
+
+
+@dataclass(frozen=True)
+class HostEntry:
+    """One allowlist entry: a host or ``*.`` pattern, and the one port it admits (None: see HostPolicy)."""
+
+    host: str
+    port: int | None
+
+    @classmethod
+    def parse(cls, entry: str) -> HostEntry:
+        entry = entry.strip().lower()
+        host, port = entry, None
+        if entry.startswith("["):  # [IPv6]:port
+            closing = entry.find("]")
+            host, rest = entry[: closing + 1], entry[closing + 1 :]
+            if rest.startswith(":") and rest[1:].isdigit():
+                port = int(rest[1:])
+        elif entry.count(":") == 1:
+            name, _, digits = entry.partition(":")
+            if digits.isdigit():
+                host, port = name, int(digits)
+        return cls(host.rstrip("."), port)
+
+    @property
+    def wildcard(self) -> bool:
+        return "*" in self.host
+
+    @property
+    def local(self) -> bool:
+        """An IP literal or ``localhost``: only ever reachable through an exact entry."""
+        return self.host == "localhost" or numeric_host_address(self.host) is not None
+
+
 @dataclass(frozen=True)
 class HostPolicy:
-    """Host patterns such as ``*.auth0.com`` or ``127.0.0.1``.
+    """Host patterns such as ``*.auth0.com``, ``login.example.com:8443`` or ``127.0.0.1``.
 
-    Wildcards only ever admit DNS names over https. IP literals, ``localhost`` and plain http need an
-    exact entry, so loopback and private addresses are reachable only when listed explicitly.
+    Wildcards only ever admit DNS names over https. A DNS-name entry admits https on the given port, or
+    on 443 when it names none: another service on another port of an allowed host is not allowed. IP
+    literals, ``localhost`` and plain http need an exact IP or ``localhost`` entry (a tenant on this
+    machine, as in development and tests); without a port it admits any port of that address.
     """
 
     patterns: tuple[str, ...]
@@ -67,16 +109,28 @@ class HostPolicy:
     def of(cls, patterns: list[str] | tuple[str, ...]) -> HostPolicy:
         return cls(tuple(p.lower().strip() for p in patterns if p.strip()))
 
-    def _exact(self, host: str) -> bool:
-        return host in self.patterns
+    @property
+    def entries(self) -> tuple[HostEntry, ...]:
+        return tuple(HostEntry.parse(p) for p in self.patterns)
 
-    def allows(self, scheme: str, host: str) -> bool:
-        host = host.lower().rstrip(".")
-        if self._exact(host):
-            return scheme in _ALLOWED_SCHEMES
-        if scheme != "https" or host == "localhost" or numeric_host_address(host) is not None:
+    def allows(self, scheme: str, host: str, port: int | None = None) -> bool:
+        """Whether ``scheme://host[:port]`` is allowed (``port`` None: the scheme's default port)."""
+        scheme = scheme.lower()
+        if scheme not in _ALLOWED_SCHEMES:
             return False
-        return any("*" in p and fnmatchcase(host, p) for p in self.patterns)
+        host = host.lower().rstrip(".").strip("[]")
+        port = port if port is not None else _DEFAULT_PORTS[scheme]
+        is_local = host == "localhost" or numeric_host_address(host) is not None
+        for entry in self.entries:
+            if entry.local:
+                if entry.host.strip("[]") == host and (entry.port is None or entry.port == port):
+                    return True
+                continue
+            if is_local or scheme != "https" or port != (entry.port or 443):
+                continue
+            if entry.host == host or (entry.wildcard and fnmatchcase(host, entry.host)):
+                return True
+        return False
 
     def proxy_bypass(self) -> str:
         """Chromium's proxy bypass list for these patterns.
@@ -86,25 +140,50 @@ class HostPolicy:
         allowlist. ``<-loopback>`` removes Chromium's implicit direct access to localhost.
         """
         rules = ["<-loopback>"]
-        for pattern in self.patterns:
-            rules.append(f"https://{pattern}" if "*" in pattern else pattern)
+        for entry in self.entries:
+            if entry.local:
+                rules.append(entry.host if entry.port is None else f"{entry.host}:{entry.port}")
+            else:
+                rules.append(f"https://{entry.host}:{entry.port or 443}")
         return ",".join(rules)
 
     def allows_url(self, url: str) -> bool:
         try:
             parts = urlsplit(url)
+            port = parts.port
         except ValueError:
             return False
         if parts.scheme in ("data", "blob", "about"):
             # In-page resources the widget builds itself never leave the browser.
             return True
-        return bool(parts.hostname) and self.allows(parts.scheme, parts.hostname or "")
+        if _AMBIGUOUS_IN_AUTHORITY.search(parts.netloc) or "\\" in url:
+            return False
+        return bool(parts.hostname) and self.allows(parts.scheme, parts.hostname or "", port)
 
 
-def check_ticket_url(url: str, policy: HostPolicy) -> SplitResult:
-    """Accepts a ticket URL or raises ``TicketUrlRejectedError`` saying why (never echoing the URL)."""
-    if len(url) > 4096 or any(ord(c) < 0x21 for c in url):
+def _authority(url: str) -> str:
+    """The raw authority of ``url`` as written: after ``//``, up to the first ``/``, ``?`` or ``#``."""
+    _, sep, rest = url.partition("//")
+    if not sep:
+        return ""
+    return re.split(r"[/?#]", rest, maxsplit=1)[0]
+
+
+def check_ticket_url(
+    url: str, policy: HostPolicy, paths: list[str] | tuple[str, ...] = ("/guardian/enroll",)
+) -> SplitResult:
+    """Accepts a ticket URL or raises ``TicketUrlRejectedError`` saying why (never echoing the URL).
+
+    ``paths``: the routes a ticket URL may have (Auth0's is ``/guardian/enroll``), so a ticket URL on an
+    allowed host cannot point the bridge at any other page of that host.
+    """
+    if len(url) > 4096 or any(ord(c) < 0x21 or ord(c) == 0x7F for c in url):
         raise TicketUrlRejectedError("ticket_url contains whitespace or control characters")
+    if "\\" in url:
+        # Chromium reads a backslash as a slash and Python does not: refused, not interpreted.
+        raise TicketUrlRejectedError("ticket_url contains a backslash")
+    if _AMBIGUOUS_IN_AUTHORITY.search(_authority(url)):
+        raise TicketUrlRejectedError("ticket_url has percent-escapes or non-ASCII characters in its host")
     try:
         parts = urlsplit(url)
     except ValueError as exc:
@@ -117,11 +196,14 @@ def check_ticket_url(url: str, policy: HostPolicy) -> SplitResult:
     if not host:
         raise TicketUrlRejectedError("ticket_url has no host")
     try:
-        _ = parts.port
+        port = parts.port
     except ValueError as exc:
         raise TicketUrlRejectedError("ticket_url has an invalid port") from exc
-    if not policy.allows(parts.scheme.lower(), host):
-        if parts.scheme.lower() == "http" and policy.allows("https", host):
+    scheme = parts.scheme.lower()
+    if not policy.allows(scheme, host, port):
+        if scheme == "http" and policy.allows("https", host, port):
             raise TicketUrlRejectedError("ticket_url must use https for this host")
-        raise TicketUrlRejectedError("ticket_url host is not in BRIDGE_ALLOWED_HOSTS")
+        raise TicketUrlRejectedError("ticket_url host (or port) is not in BRIDGE_ALLOWED_HOSTS")
+    if parts.path not in paths:
+        raise TicketUrlRejectedError("ticket_url is not a ticket route (BRIDGE_TICKET_PATHS)")
     return parts

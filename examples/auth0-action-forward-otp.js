@@ -5,8 +5,11 @@ const crypto = require("node:crypto");
 
 exports.onExecuteSendPhoneMessage = async (event, api) => {
   const { recipient, code, text, action, message_type } = event.message_options;
+  // user_id ties the code to the enrollment of that user when several wait for the same phone; action
+  // ("enrollment" or "second-factor-authentication") lets the bridge use enrollment codes only.
+  const user_id = event.user && event.user.user_id;
   // A fresh id per message: the bridge refuses one it has seen, so a replayed POST does nothing.
-  const message = { recipient, code, text, action, message_type, id: crypto.randomUUID() };
+  const message = { recipient, code, text, action, message_type, user_id, id: crypto.randomUUID() };
   const body = JSON.stringify({ ...message, created_at: new Date().toISOString() });
   // The signature covers these exact bytes, so sign the string that is sent.
   const mac = crypto.createHmac("sha256", event.secrets.BRIDGE_OTP_INBOX_SECRET).update(body).digest("hex");

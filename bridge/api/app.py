@@ -11,8 +11,10 @@ from fastapi import FastAPI
 
 from bridge import __version__
 from bridge.api import errors
-from bridge.api.middleware import BodyLimit
-from bridge.api.routes import checks, console, enrollments, health, inbox
+from bridge.api.middleware import BodyLimit, HeaderLimits
+from bridge.api.routes import checks, console, docs, enrollments, health, inbox
+from bridge.api.streams import StreamLimits
+from bridge.artifacts import remove_leftovers
 from bridge.browser import BrowserManager, browser_host_policy
 from bridge.cluster import routing
 from bridge.cluster.drain import Drain
@@ -44,6 +46,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         metrics = Metrics()
+        remove_leftovers(settings.artifacts_dir)
         browser = browser_manager(settings, browser_host_policy(settings))
         secret = settings.otp_inbox_secret.get_secret_value() if settings.otp_inbox_secret else None
         store = cluster_store(settings)  # None in single-process mode
@@ -95,16 +98,26 @@ def create_app(
         version=__version__,
         description="Drive Auth0's Guardian SMS enrollment widget one HTTP step at a time.",
         lifespan=lifespan,
+        # Served by routes/docs.py instead: behind the token, and without Swagger UI's CDN scripts.
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
     )
     app.state.settings = settings
-    app.state.rate_limiter = RateLimiter(settings.create_rate_per_minute)
+    app.state.rate_limiter = RateLimiter(
+        settings.create_rate_per_minute, total_per_minute=settings.create_rate_per_minute_total
+    )
+    app.state.streams = StreamLimits(settings.max_streams_per_enrollment, settings.max_streams_per_token)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    # Outermost: header limits and the connection cap apply before anything else runs.
+    app.add_middleware(HeaderLimits, max_bytes=settings.max_header_bytes, max_count=settings.max_header_count)
     errors.install(app)
     routing.install(app)
     app.include_router(health.router)
     app.include_router(enrollments.router)
     app.include_router(inbox.router)
     app.include_router(checks.router)
+    docs.install(app, settings)
     if settings.console:
         app.include_router(console.router)
     return app

@@ -1,16 +1,16 @@
 """Dependencies handed to routes: settings, the registry, the browser, the OTP inbox, the ticket issuer,
-and bearer-token authentication."""
+the authenticated caller (``bridge.access``) and the creation rate limit."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from typing import Annotated
 
 from fastapi import Depends, Request
 
+from bridge.access import OPEN_OWNER, Caller, authenticate
+from bridge.api.streams import StreamLimits
 from bridge.browser import BrowserManager
-from bridge.errors import RateLimitedError, UnauthorizedError
+from bridge.errors import RateLimitedError
 from bridge.inbox import OtpInbox
 from bridge.ratelimit import RateLimiter
 from bridge.registry import Registry
@@ -38,6 +38,11 @@ def _inbox(request: Request) -> OtpInbox:
     return inbox
 
 
+def _streams(request: Request) -> StreamLimits:
+    streams: StreamLimits = request.app.state.streams
+    return streams
+
+
 def _tickets(request: Request) -> TicketIssuer | None:
     tickets: TicketIssuer | None = request.app.state.tickets
     return tickets
@@ -48,37 +53,31 @@ RegistryDep = Annotated[Registry, Depends(_registry)]
 BrowserDep = Annotated[BrowserManager, Depends(_browser)]
 InboxDep = Annotated[OtpInbox, Depends(_inbox)]
 TicketsDep = Annotated[TicketIssuer | None, Depends(_tickets)]
+StreamsDep = Annotated[StreamLimits, Depends(_streams)]
 
 
-def require_token(request: Request, settings: SettingsDep) -> None:
-    """Accepts ``Authorization: Bearer <token>`` for any configured token (constant-time compare).
+def require_token(request: Request, settings: SettingsDep) -> Caller:
+    """The caller of ``Authorization: Bearer <token>`` (``bridge.access``), kept on the request.
 
     With no tokens configured the API is open; ``guardian-bridge serve`` refuses that off loopback.
     """
-    tokens = settings.token_values()
-    if not tokens:
-        return
-    header = request.headers.get("authorization", "")
-    scheme, _, presented = header.partition(" ")
-    if scheme.lower() != "bearer" or not presented:
-        raise UnauthorizedError("missing bearer token")
-    matched = False
-    for token in tokens:
-        # Compare against every token so the time taken does not reveal which one matched.
-        matched |= hmac.compare_digest(presented.strip().encode(), token.encode())
-    if not matched:
-        raise UnauthorizedError("invalid bearer token")
+    caller = authenticate(
+        request.headers.get("authorization"), settings.token_values(), settings.admin_token_values()
+    )
+    request.state.caller = caller
+    return caller
 
 
 Authenticated = Depends(require_token)
+CallerDep = Annotated[Caller, Depends(require_token)]
 
 
-def limit_creation(request: Request, settings: SettingsDep) -> None:
-    """One bucket per bearer token (keyed by its hash, never the token itself), or per client address
-    when the API is open."""
-    header = request.headers.get("authorization", "")
-    source = header or (request.client.host if request.client else "unknown")
-    key = hashlib.sha256(source.encode()).hexdigest()
+def limit_creation(request: Request, caller: CallerDep) -> None:
+    """One bucket per token (keyed by the matched token's fingerprint, so spelling ``Bearer`` another
+    way is the same bucket), or per client address when the API is open; and one bucket for everyone."""
+    key = caller.owner
+    if key == OPEN_OWNER:
+        key = "addr:" + (request.client.host if request.client else "unknown")
     limiter: RateLimiter = request.app.state.rate_limiter
     try:
         limiter.take(key)
@@ -88,3 +87,9 @@ def limit_creation(request: Request, settings: SettingsDep) -> None:
 
 
 CreationLimited = Depends(limit_creation)
+
+
+def presented_token(request: Request) -> str | None:
+    """The bearer token of this request as sent (for a route that calls the API again as its caller)."""
+    scheme, _, rest = request.headers.get("authorization", "").strip().partition(" ")
+    return rest.strip() or None if scheme.lower() == "bearer" else None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from bridge.models import Channel, CodeSource, EngineChoice
 from bridge.target import EnrollmentTarget
@@ -36,6 +36,13 @@ class CreateEnrollment(_Strict, EnrollmentTarget):  # ticket_url | user_id: the 
         max_length=2048,
         description="Classic on the protocol engine: the Guardian API base, when the page does not say.",
     )
+    ticket_user_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=512,
+        description="With ticket_url: the Auth0 user the ticket was made for. OTP inbox messages naming "
+        "another user never reach this enrollment (with user_id the bridge knows the user already).",
+    )
 
 
 class SubmitPhone(_Strict):
@@ -44,4 +51,13 @@ class SubmitPhone(_Strict):
 
 
 class SubmitCode(_Strict):
-    code: str = Field(min_length=1, max_length=32, description="The code the user received.")
+    code: str = Field(min_length=1, max_length=32, description="The code the user received (ASCII).")
+
+    @field_validator("code")
+    @classmethod
+    def _ascii(cls, value: str) -> str:
+        # Other scripts' digits (Arabic-Indic, fullwidth...) would reach the widget as something else
+        # than what was meant; the message does not quote the code.
+        if not value.isascii() or not value.isprintable():
+            raise ValueError("the code must be ASCII digits")
+        return value

@@ -14,7 +14,7 @@ from bridge.settings import BridgeSettings
 from guardian_bridge_fake.harness import FakeTenantClient
 from tests.hosting import BridgeHost, HostedBridge
 
-TOKEN = "test-token-1"
+TOKEN = "test-token-1-for-the-api-suite"
 
 
 def bridge_settings(tmp: Path, **overrides: Any) -> BridgeSettings:

@@ -206,12 +206,14 @@ def test_unconfigured_and_unreachable_tenants_cannot_be_checked() -> None:
 
 
 def _bridge_settings(fake_server: ServerThread, **values: Any) -> BridgeSettings:
-    return BridgeSettings(allowed_hosts=["127.0.0.1"], api_tokens=["good-token"], **values)
+    return BridgeSettings(allowed_hosts=["127.0.0.1"], api_tokens=["good-token-for-doctor-tests"], **values)
 
 
 def test_a_working_bridge(fake: FakeTenantClient, fake_server: ServerThread, bridge_host: Any) -> None:
     with bridge_host.serve(_bridge_settings(fake_server, otp_inbox_secret="s" * 32)) as bridge:
-        code, checks = doctor(_env(fake_server), "--bridge", bridge.base_url, "--token", "good-token")
+        code, checks = doctor(
+            _env(fake_server), "--bridge", bridge.base_url, "--token", "good-token-for-doctor-tests"
+        )
     assert code == 0
     assert [
         checks[i]["status"] for i in ("bridge_reachable", "bridge_ready", "bridge_token", "bridge_inbox")
@@ -224,7 +226,7 @@ def test_a_busy_bridge_without_inbox_refusing_the_token(
 ) -> None:
     with bridge_host.serve(_bridge_settings(fake_server, max_enrollments=1, max_queue=0)) as bridge:
         ticket = fake.create_ticket()["ticket_url"]
-        headers = {"Authorization": "Bearer good-token"}
+        headers = {"Authorization": "Bearer good-token-for-doctor-tests"}
         # One open enrollment takes the only session, so the bridge is not ready for another.
         opened = httpx.post(
             f"{bridge.base_url}/v1/enrollments", json={"ticket_url": ticket}, headers=headers, timeout=60

@@ -13,7 +13,7 @@ import httpx
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from bridge.api.deps import Authenticated, InboxDep, SettingsDep
+from bridge.api.deps import Authenticated, InboxDep, SettingsDep, presented_token
 from bridge.api.routes.enrollments import ERROR_RESPONSES
 from bridge.check.codes import OutboxCodes, tenant_origin
 from bridge.check.contract import CONTRACT_FORMAT, Contract, build_contract
@@ -24,6 +24,7 @@ from bridge.client import AsyncBridgeClient
 from bridge.errors import InboxDisabledError, InvalidRequestError, UpstreamError
 from bridge.models import EngineChoice
 from bridge.phone import parse_e164
+from bridge.settings import BridgeSettings
 from bridge.target import EnrollmentTarget
 from bridge.urls import HostPolicy, check_ticket_url
 
@@ -69,7 +70,7 @@ async def run_check(
     wrong code, then the real one) and returns its contract, compared with ``baseline`` when given."""
     if body.ticket_url is not None:
         # Refused here, as POST /v1/enrollments would, before anything is derived from the URL.
-        check_ticket_url(body.ticket_url, HostPolicy.of(settings.allowed_hosts))
+        check_ticket_url(body.ticket_url, HostPolicy.of(settings.allowed_hosts), settings.ticket_paths)
     baseline = _baseline(body.baseline)
     phone = parse_e164(body.phone_number).e164
     codes = None
@@ -81,12 +82,14 @@ async def run_check(
         if origin is None:
             raise InvalidRequestError("code_source 'outbox' with user_id needs BRIDGE_AUTH0_DOMAIN")
         codes = OutboxCodes(origin, phone)
-    tokens = settings.token_values()
     transport = httpx.ASGITransport(app=request.app)
     target = EnrollmentTarget.of(body.ticket_url, body.user_id)
-    second = _second_target(body, settings.allowed_hosts)
+    second = _second_target(body, settings)
     async with AsyncBridgeClient(
-        "http://bridge.local", tokens[0] if tokens else None, transport=transport
+        # As the caller itself: its enrollments are the caller's, under the caller's limits.
+        "http://bridge.local",
+        presented_token(request),
+        transport=transport,
     ) as client:
         try:
             wait = settings.inbox_wait_s + 30
@@ -111,7 +114,7 @@ async def run_check(
     return CheckResult(contract=contract, report=report)
 
 
-def _second_target(body: CreateCheck, allowed_hosts: list[str]) -> EnrollmentTarget | None:
+def _second_target(body: CreateCheck, settings: BridgeSettings) -> EnrollmentTarget | None:
     """The protocol engine's target for ``engine: both`` (tickets are single-use, and the browser's run
     enrolls its user, so it needs one of its own)."""
     if body.engine != "both":
@@ -123,7 +126,7 @@ def _second_target(body: CreateCheck, allowed_hosts: list[str]) -> EnrollmentTar
             "engine 'both' needs exactly one of second_ticket_url and second_user_id"
         ) from None
     if second.ticket_url is not None:
-        check_ticket_url(second.ticket_url, HostPolicy.of(allowed_hosts))
+        check_ticket_url(second.ticket_url, HostPolicy.of(settings.allowed_hosts), settings.ticket_paths)
     return second
 
 

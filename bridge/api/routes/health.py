@@ -35,9 +35,12 @@ async def readyz(request: Request, registry: RegistryDep, browser: BrowserDep) -
         return error_response(503, "browser_unavailable", "the browser is not connected")
     if (unready := await cluster_unready(request)) is not None:  # draining, or Redis down
         return unready
-    full = registry.in_use >= registry.settings.max_enrollments
-    if full and registry.waiting >= registry.settings.max_queue:
-        return error_response(503, "session_limit", "every session and queue place is taken")
+    settings = registry.settings
+    full = registry.in_use >= settings.max_enrollments
+    # Without a queue (queue_timeout_s 0) a full bridge refuses the next start at once: not ready.
+    queue_open = settings.queue_timeout_s > 0 and registry.waiting < settings.max_queue
+    if full and not queue_open:
+        return error_response(503, "session_limit", "every session is taken and no start may wait")
     return Response(status_code=204)
 
 
