@@ -105,10 +105,11 @@ CASES = [
     pytest.param(
         "universal",
         {"texts": {"universal.mfa-sms-challenge.error.invalid-code": "Nope"}},
-        1,
-        "breaking",
-        ["The widget's answer to a wrong code changed: the bridge now reads widget_error (was invalid_otp)."],
-        id="universal-error-text-the-bridge-no-longer-reads",
+        0,
+        "notable",
+        ['The widget\'s message for a wrong code now reads "Nope" (was "The code you entered is invalid").'],
+        # The error's documented code (data-error-code) still says what it is: only the wording changed.
+        id="universal-error-text-read-by-its-code",
     ),
     pytest.param(
         "classic",
@@ -128,8 +129,8 @@ CASES = [
         1,
         "breaking",
         [
-            "On the screen 'phone' (/u/mfa-sms-enrollment), the form field 'phone' (tel) is now named "
-            "'phone_number' (tel)."
+            "On the screen 'phone' (/u/mfa-sms-enrollment), the form field 'phone' (text) is now named "
+            "'phone_number' (text)."
         ],
         id="universal-renamed-field",
     ),
@@ -139,7 +140,7 @@ CASES = [
         1,
         "breaking",
         [
-            "On the screen 'code' (/guardian/enroll), the form field 'otpCode' (text) is now named "
+            "On the screen 'code' (/guardian/enroll), the form field 'code' (text) is now named "
             "'otp' (text)."
         ],
         id="classic-renamed-field",
