@@ -22,7 +22,7 @@ from tests.hosting import BridgeHost
 
 TESTS = Path(__file__).resolve().parent
 # Folders whose every test drives a real Chromium, itself or through a bridge it starts.
-BROWSER_FOLDERS = ("api", "cli", "web")
+BROWSER_FOLDERS = ("api", "cli", "web", "cluster")
 # Fixtures that launch or hold a Chromium: a test using one, in any folder, is a browser test.
 BROWSER_FIXTURES = frozenset({"browser", "context", "page", "bridge_host", "bridge_server", "check_bridge"})
 
