@@ -171,7 +171,6 @@ async def test_an_enrollment_in_the_list_opens(
     await console.expect_state("Completed")
 
 
-@pytest.mark.xfail(strict=True, reason="per-token isolation lands with the security issue")
 async def test_another_tokens_enrollments_are_not_listed(
     web_bridge: HostedBridge, fake: FakeTenantClient, bridge_api: dict[str, httpx.Client], page: Page
 ) -> None:
