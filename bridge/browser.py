@@ -37,6 +37,7 @@ from bridge.errors import (
 )
 from bridge.models import ScreenSnapshot
 from bridge.redact import Redactor
+from bridge.remote_browsers import RemoteBrowsers, endpoints_of
 from bridge.sandbox import sandbox_on
 from bridge.settings import BridgeSettings
 from bridge.urls import HostPolicy
@@ -118,9 +119,13 @@ class BrowserManager:
         self._closing = False
         self.restarts = 0
         self.on_crash: list[Callable[[], Coroutine[Any, Any, None]]] = []
+        endpoints = endpoints_of(settings.browser_ws_endpoint)
+        self._remotes = RemoteBrowsers(endpoints) if len(endpoints) > 1 and shared is None else None
 
     @property
     def connected(self) -> bool:
+        if self._remotes is not None:
+            return self._remotes.connected
         return self._browser is not None and self._browser.is_connected()
 
     @property
@@ -132,6 +137,10 @@ class BrowserManager:
             await self._ensure()
 
     async def _ensure(self) -> Browser:
+        if self._remotes is not None:  # several Playwright servers: the least loaded live one
+            if self._pw is None:
+                self._pw = await async_playwright().start()
+            return await self._remotes.pick(self._pw)
         if self._browser is not None and self._browser.is_connected():
             return self._browser
         if self._shared is not None and self._shared.is_connected():
@@ -206,6 +215,8 @@ class BrowserManager:
     async def close(self) -> None:
         self._closing = True
         async with self._lock:
+            if self._remotes is not None:
+                await self._remotes.close()
             if self._browser is not None:
                 if self._browser is not self._shared:
                     with suppress(PlaywrightError):

@@ -65,7 +65,9 @@ class BridgeSettings(BaseSettings):
         default=None, description="Chromium to launch; found automatically when unset."
     )
     browser_ws_endpoint: str | None = Field(
-        default=None, description="Connect to a remote Playwright server instead of launching."
+        default=None,
+        description="Connect to a remote Playwright server instead of launching; several (comma-separated): "
+        "each new context goes to the live one with the fewest open contexts.",
     )
     headless: bool = Field(default=True, description="Run Chromium headless (false only for debugging).")
     metrics_public: bool = Field(default=False, description="Serve /metrics without a bearer token.")
