@@ -76,6 +76,7 @@ def serve(
 
     from bridge.api import create_app
     from bridge.cluster.drain import DrainingServer
+    from bridge.edge import uvicorn_limits
     from bridge.logs import configure_logging
     from bridge.settings import BridgeSettings
 
@@ -94,7 +95,10 @@ def serve(
         typer.echo(f"Operator console: http://{host}:{port}/console", err=True)
     # log_config=None keeps uvicorn on the structured handlers configured above.
     bridge_app = create_app(settings)
-    config = uvicorn.Config(bridge_app, host=host, port=port, log_level=log_level, log_config=None)
+    # bridge.edge: header size and count, slow request heads, the connection cap, keep-alive.
+    config = uvicorn.Config(
+        bridge_app, host=host, port=port, log_level=log_level, log_config=None, **uvicorn_limits(settings)
+    )
     # SIGTERM drains first (bridge.cluster.drain): /readyz fails, open enrollments get
     # BRIDGE_DRAIN_TIMEOUT_S to end, then the server stops.
     DrainingServer(config, lambda: getattr(bridge_app.state, "drain", None)).run()

@@ -296,9 +296,9 @@ def create_app(config: ExampleConfig) -> FastAPI:
         try:
             if setup.enrollment_id is None:
                 ticket_url = await request.app.state.management.ticket_url(config.user_id)
-                enrollment = await bridge.call(
-                    "POST", "/v1/enrollments", {"ticket_url": ticket_url, "phone_number": number}
-                )
+                # ticket_user_id: the bridge then gives this enrollment only codes sent to this user.
+                start = {"ticket_url": ticket_url, "ticket_user_id": config.user_id, "phone_number": number}
+                enrollment = await bridge.call("POST", "/v1/enrollments", start)
             else:
                 enrollment = await bridge.call(
                     "POST", f"/v1/enrollments/{setup.enrollment_id}/phone", {"phone_number": number}

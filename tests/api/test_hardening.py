@@ -148,7 +148,9 @@ def test_requests_to_hosts_outside_the_allowlist_never_leave_the_browser(
     hostile_site: ServerThread,
     sentinel: tuple[ServerThread, list[str]],
 ) -> None:
-    settings = bridge_settings(tmp_path, step_timeout_s=2, save_screenshots=True)
+    # /bounce is made a ticket route here so that the redirect it answers is what gets tested.
+    ticket_paths = ["/guardian/enroll", "/bounce"]
+    settings = bridge_settings(tmp_path, step_timeout_s=2, save_screenshots=True, ticket_paths=ticket_paths)
     internal_host = f"localhost:{sentinel[0].port}"
     with bridge_host.serve(settings) as server, _client(server) as client:
         response = client.post(
