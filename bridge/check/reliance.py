@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 
 from bridge.widgets.classic_table import CLASSIC, ClassicTable
-from bridge.widgets.controls import Control, Label, Match, Placeholder, Role, Text
+from bridge.widgets.controls import Control, Css, Label, Match, Placeholder, Role, Text
 from bridge.widgets.universal_table import UNIVERSAL, UniversalTable
 
 Matcher = Callable[[str], bool]
@@ -47,10 +47,22 @@ def control_texts(control: Control) -> Iterator[tuple[str, Match]]:
             yield "texts", way.pattern
 
 
+def by_documented_markup(control: Control) -> bool:
+    """Whether ``control`` is found by a documented form field name or action value whatever its text
+    says (Universal Login's, from the ACUL SDK): its texts are then fallbacks, not relied on."""
+    return any(
+        isinstance(way, Css) and ("[name=" in way.selector or "[value=" in way.selector)
+        for way in control.ways
+    )
+
+
 def table_texts(table: ClassicTable | UniversalTable) -> Iterator[tuple[str, Match]]:
-    """Every screen text a flavour's page object reads: its controls', then its error and result texts
+    """Every screen text a flavour's page object relies on: its controls' (on Universal Login, those a
+    documented field name or action value does not already find), then its error and result texts
     (searched in the page text, one pattern per outcome)."""
     for control in table.controls().values():
+        if isinstance(table, UniversalTable) and by_documented_markup(control):
+            continue
         yield from control_texts(control)
     for entry in table.errors:
         yield "texts", entry.pattern

@@ -250,10 +250,11 @@ def test_a_skipped_wrong_code_probe_is_notable_and_its_step_not_missed() -> None
         ("classic", "buttons", "Continue", "Next", False),  # "next" is among the submit words it clicks
         ("classic", "buttons", "Continue", "Go", True),
         ("classic", "buttons", "Resend", "Send again", False),  # Classic's resend locator knows both
-        ("universal", "buttons", "Resend", "Send again", True),  # Universal's does not
+        # Universal Login's resend and phone input are found by action value and field name first.
+        ("universal", "buttons", "Resend", "Send again", False),
         ("universal", "buttons", "Copy code", "Copy", False),  # no locator reads it
         ("universal", "placeholders", "Enter your phone number", "Enter your phone number here", False),
-        ("universal", "placeholders", "Enter your phone number", "Phone", True),
+        ("universal", "placeholders", "Enter your phone number", "Phone", False),
         ("classic", "labels", "I have safely recorded this code", None, True),
         (
             "classic",
