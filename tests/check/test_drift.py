@@ -137,10 +137,7 @@ CASES = [
         {"field_names": {"otpCode": "otp"}},
         1,
         "breaking",
-        [
-            "On the screen 'code' (/guardian/enroll), the form field 'code' (text) is now named "
-            "'otp' (text)."
-        ],
+        ["On the screen 'code' (/guardian/enroll), the form field 'code' (text) is now named 'otp' (text)."],
         id="classic-renamed-field",
     ),
 ]
