@@ -139,6 +139,12 @@ class EnrollmentSession:
         if phone is not None:
             self._redactor.add_phone(phone.e164, phone.national)
 
+    def resume_inbox_wait(self) -> None:
+        """After ``restore``: an inbox enrollment awaiting its code goes on waiting for it here."""
+        if self.phone is not None and self.state is S.AWAITING_CODE:
+            self._expect_code(self.phone)
+            self._after_send()
+
     async def _changed(self) -> None:
         if self.on_change is not None:
             await self.on_change(self)
