@@ -29,23 +29,28 @@ HTTP behaviour
 - Owner dead (heartbeat gone): the enrollment reads ``state: "failed"`` with
   ``last_error.code: "replica_lost"``; its event stream sends that ``state`` event and ends; steps answer
   ``409 step_out_of_order``. Within heartbeat TTL + one check (about 5 s by default).
-- Protocol enrollments: their state (a few KiB, never logged) is written to Redis after every step under a
-  per-enrollment lock; when their owner is dead or has drained, the replica that gets the next request
-  adopts them and runs the step. Nothing is lost between steps.
+- Protocol enrollments: their state (a few KiB, never logged) is written to Redis after every step; when
+  their owner is dead or has drained, the replica that gets the next request adopts them under a Redis
+  lock per enrollment and runs the step. Nothing is lost between steps. Captured calls before the move
+  stay with the old replica (``GET .../calls`` lists those made since).
 - ``GET /v1/enrollments`` lists from the directory (every replica's enrollments).
 - ``POST /v1/otp-inbox`` works on any replica: replay protection and messages live in Redis, and each
   accepted code is published so the replica where the enrollment waits receives it.
 - Per-token create rate limits count in Redis (shared by all replicas).
 - Redis unreachable: ``503`` ``{"error": {"code": "store_unavailable", ...}}`` with ``Retry-After: 2``
-  on routes that need it, and ``/readyz`` 503 ``store_unavailable``; ``/healthz`` stays 200 (with
-  ``"store": "unavailable"`` in its body) so the platform does not restart a replica for Redis's sake.
-  Recovery is automatic once Redis answers again.
+  on routes that need it (starts, lists, enrollments held elsewhere; one held here goes on), and
+  ``/readyz`` 503 ``store_unavailable``; ``/healthz`` stays 200 so the platform does not restart a
+  replica for Redis's sake. Recovery is automatic once Redis answers again.
 - Drain (SIGTERM, in both modes): ``/readyz`` answers 503 ``draining`` at once; ``POST /v1/enrollments``
   answers ``503 draining`` with ``Retry-After: 1`` (retryable: the balancer's next pick has room); steps of
   enrollments already here go on. Browser enrollments get up to ``BRIDGE_DRAIN_TIMEOUT_S`` to end;
-  protocol enrollments are handed over through Redis at once (in single-process mode they are cancelled
-  with the rest); what is left then ends ``cancelled`` with ``last_error.code: "bridge_shutdown"``; the
-  browser is closed and the process exits 0 with no Chromium left behind.
+  protocol enrollments are handed over through Redis at once (in single-process mode they get the same
+  time as browser ones); what is left then ends ``cancelled`` with ``last_error.code:
+  "bridge_shutdown"``; the browser is closed and the process exits 0 with no Chromium left behind. A
+  request reaching a draining replica for a protocol enrollment it handed over answers ``503 draining``
+  (``Retry-After: 1``) until another replica adopts it. Inbox enrollments handed over (or left by a dead
+  replica) are adopted by the other replicas' sweep within half a heartbeat TTL, and a code that arrived
+  meanwhile is kept for them.
 - ``/readyz`` 503 codes: ``draining``, ``store_unavailable``, ``browser_unavailable``, ``session_limit``
   (this replica's own browser sessions and queue full).
 """

@@ -47,23 +47,58 @@ class ClusterInbox(OtpInbox):
         self._by_key: dict[str, Expectation] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._listener: asyncio.Task[None] | None = None
+        # The key the next expectation takes over (an adopted enrollment's wait, started elsewhere).
+        self._next_key: str | None = None
+        # Waits handed over with their enrollment: left in Redis when this replica lets go of them.
+        self._kept: set[str] = set()
 
     # --- expectations: local futures, mirrored in Redis so any replica can match them ---
     def expect(self, recipient: str, user_id: str | None) -> Expectation:
         expectation = super().expect(recipient, user_id)
-        key = f"{self._replica}:{uuid.uuid4().hex}"
+        adopted, self._next_key = self._next_key, None
+        key = adopted or f"{self._replica}:{uuid.uuid4().hex}"
         self._key_of[expectation] = key
         self._by_key[key] = expectation
-        record = json.dumps({"user_id": user_id, "since": expectation.since.isoformat()})
-        self._spawn(self._register(expectation.recipient, key, record))
+        if adopted is None:
+            record = json.dumps({"user_id": user_id, "since": expectation.since.isoformat()})
+            self._spawn(self._register(expectation.recipient, key, record))
+        else:  # registered by the replica that started the wait; its code may already be here
+            self._spawn(self._collect(key))
         return expectation
+
+    def key_for(self, recipient: str, user_id: str | None) -> str | None:
+        """The key of this replica's open wait for ``recipient`` and ``user_id`` (one enrollment's)."""
+        wanted = digits(recipient)
+        keys = [
+            key
+            for e, key in self._key_of.items()
+            if e.recipient == wanted and e.user_id == user_id and not e.result.done()
+        ]
+        return keys[0] if len(keys) == 1 else None
+
+    def keep(self, key: str) -> None:
+        """Leaves the wait ``key`` registered in Redis when it ends here: another replica takes it over."""
+        self._kept.add(key)
+
+    def take_over(self, key: str) -> None:
+        """The next ``expect`` goes on with the wait ``key`` (an adopted enrollment's)."""
+        self._next_key = key
+
+    async def _collect(self, key: str) -> None:
+        with contextlib.suppress(StoreUnavailableError), self._store.guard("reading a delivered code"):
+            raw = await self._store.redis.get(self._store.keys.inbox_delivered(key))
+            if raw:
+                self._deliver(json.loads(raw))
 
     def forget(self, expectation: Expectation) -> None:
         super().forget(expectation)
         key = self._key_of.pop(expectation, None)
         if key is not None:
             self._by_key.pop(key, None)
-            self._spawn(self._unregister(expectation.recipient, key))
+            if key in self._kept:
+                self._kept.discard(key)
+            else:
+                self._spawn(self._unregister(expectation.recipient, key))
 
     def _spawn(self, job: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(job)
@@ -133,8 +168,10 @@ class ClusterInbox(OtpInbox):
                 return "unmatched"
             ambiguous = len(candidates) > 1
             for key, _ in candidates:
-                note = {"key": key, "code": None if ambiguous else code, "ambiguous": ambiguous}
-                await redis.publish(keys.inbox_channel, json.dumps(note))
+                note = json.dumps({"key": key, "code": None if ambiguous else code, "ambiguous": ambiguous})
+                # Kept as well as published: the wait's enrollment may be changing replicas right now.
+                await redis.set(keys.inbox_delivered(key), note, px=self._expect_ms)
+                await redis.publish(keys.inbox_channel, note)
         return "ambiguous" if ambiguous else "matched"
 
     # --- codes for this replica's enrollments ---

@@ -3,11 +3,13 @@ adopting protocol enrollments whose owner died or drained."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import os
 import socket
-from dataclasses import dataclass
+
+from pydantic import BaseModel
 
 from bridge import models as m
 from bridge.cluster.directory import Directory, Entry, Heartbeat, ReplicaInfo
@@ -15,7 +17,7 @@ from bridge.cluster.inbox import ClusterInbox
 from bridge.cluster.limits import SharedRateLimiter
 from bridge.cluster.store import Store
 from bridge.enrollment import EnrollmentSession
-from bridge.errors import StoreUnavailableError
+from bridge.errors import EnrollmentNotFoundError, StoreUnavailableError
 from bridge.outcomes import OutcomeCode
 from bridge.phone import parse_e164
 from bridge.protocol.engine import ProtocolSession
@@ -30,20 +32,14 @@ def default_replica_id() -> str:
     return f"{socket.gethostname()}-{os.getpid()}"
 
 
-@dataclass(frozen=True)
-class Saved:
-    """What a protocol enrollment needs besides its directory entry to go on elsewhere (a secret)."""
+class Saved(BaseModel):
+    """What a protocol enrollment needs besides its directory entry to go on elsewhere (secrets: kept
+    only in Redis, never logged)."""
 
     protocol: str  # ProtocolState JSON
-    phone: str | None  # E.164, for redaction and the OTP inbox
-
-    def dump(self) -> str:
-        return f"{self.phone or ''}\n{self.protocol}"
-
-    @classmethod
-    def load(cls, raw: str) -> Saved:
-        phone, _, protocol = raw.partition("\n")
-        return cls(protocol, phone or None)
+    phone: str | None = None  # E.164, for redaction and the OTP inbox
+    user_id: str | None = None
+    inbox_key: str | None = None  # the OTP inbox wait it has open (code_source "inbox")
 
 
 class ClusterNode:
@@ -58,6 +54,8 @@ class ClusterNode:
         info = ReplicaInfo(replica_id=self.replica_id, advertise_url=settings.advertise_url.rstrip("/"))
         self.heartbeat = Heartbeat(store, info, settings.heartbeat_ttl_s)
         self.draining = False
+        self._handed_over: set[str] = set()  # enrollments this replica let go of while draining
+        self._sweeper: asyncio.Task[None] | None = None
         self.limiter = SharedRateLimiter(
             store,
             settings.create_rate_per_minute,
@@ -71,8 +69,13 @@ class ClusterNode:
         self.heartbeat.start()
         if isinstance(self.registry.inbox, ClusterInbox):
             self.registry.inbox.start()
+        self._sweeper = asyncio.get_running_loop().create_task(self._sweep_forever())
 
     async def close(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
         await self.heartbeat.stop()
         if isinstance(self.registry.inbox, ClusterInbox):
             await self.registry.inbox.close()
@@ -92,23 +95,30 @@ class ClusterNode:
             view=view,
         )
 
-    @staticmethod
-    def saved_of(session: EnrollmentSession) -> Saved | None:
+    def saved_of(self, session: EnrollmentSession) -> Saved | None:
         engine = session.engine_session
         if not isinstance(engine, ProtocolSession) or engine.driver is None or session.state.terminal:
             return None
         phone = session.phone.e164 if session.phone else None
-        return Saved(engine.driver.state.to_json(), phone)
+        inbox = self.registry.inbox
+        key = None
+        if isinstance(inbox, ClusterInbox) and phone is not None and session.code_source == "inbox":
+            key = inbox.key_for(phone, session.user_id)
+        return Saved(
+            protocol=engine.driver.state.to_json(), phone=phone, user_id=session.user_id, inbox_key=key
+        )
 
     async def publish(self, session: EnrollmentSession, *, handed_over: bool = False) -> None:
         """Writes the enrollment's entry (and a protocol enrollment's state) after each of its steps.
 
         Redis trouble does not undo a step that ran: the entry catches up after the next one.
         """
+        if session.id in self._handed_over:
+            return  # another replica holds it now: what this one does with its copy is no news
         saved = self.saved_of(session)
         try:
             await self.directory.put(
-                self.entry_of(session, handed_over=handed_over), saved.dump() if saved else None
+                self.entry_of(session, handed_over=handed_over), saved.model_dump_json() if saved else None
             )
         except StoreUnavailableError:
             log.warning("enrollment not published to the directory", extra={"enrollment_id": session.id})
@@ -137,6 +147,40 @@ class ClusterNode:
         log.info("enrollment lost with its replica", extra={"enrollment_id": entry.id})
         return lost
 
+    # --- enrollments nobody asks about: orphans found by looking ---
+    async def _sweep_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.heartbeat_ttl_s / 2)
+            if self.draining:
+                return
+            try:
+                await self.sweep()
+            except Exception:  # the sweeper must outlive Redis outages and any one bad entry
+                log.warning("directory sweep failed", exc_info=True)
+
+    async def sweep(self) -> int:
+        """Adopts the inbox protocol enrollments of dead or drained replicas (their code comes through the
+        inbox, not through a caller's request that would adopt them) and marks browser enrollments of dead
+        replicas lost; returns how many it adopted."""
+        adopted = 0
+        for entry in await self.directory.all():
+            if entry.state.terminal or entry.id in self._handed_over or self._holds(entry.id):
+                continue
+            owner = await self.owner_of(entry)
+            if owner is not None and not entry.handed_over:
+                continue
+            if entry.engine == "browser" and owner is None:
+                await self.mark_lost(entry)
+            elif entry.engine == "protocol" and entry.view.code_source == "inbox":
+                adopted += await self.adopt(entry) is not None
+        return adopted
+
+    def _holds(self, enrollment_id: str) -> bool:
+        try:
+            return not self.registry.get(enrollment_id).closed
+        except EnrollmentNotFoundError:
+            return False
+
     # --- protocol enrollments that change hands ---
     async def adopt(self, entry: Entry) -> EnrollmentSession | None:
         """Takes over a protocol enrollment from a dead or drained owner and resumes it here; None when
@@ -163,9 +207,13 @@ class ClusterNode:
             raw = await self.directory.protocol_state(entry.id)
             if raw is None:
                 return None
-            saved = Saved.load(raw)
+            saved = Saved.model_validate_json(raw)
             session = await self.registry.create(
-                fresh.view.code_source, engine="protocol", enrollment_id=entry.id, owner=fresh.owner_token
+                fresh.view.code_source,
+                engine="protocol",
+                enrollment_id=entry.id,
+                owner=fresh.owner_token,
+                user_id=saved.user_id,
             )
             engine = session.engine_session
             assert isinstance(engine, ProtocolSession)
@@ -177,6 +225,9 @@ class ClusterNode:
                 await session.finish(m.EnrollmentState.FAILED, OutcomeCode.REPLICA_LOST)
                 raise
             session.restore(fresh.view, parse_e164(saved.phone) if saved.phone else None, driver)
+            if saved.inbox_key is not None and isinstance(self.registry.inbox, ClusterInbox):
+                self.registry.inbox.take_over(saved.inbox_key)
+            session.resume_inbox_wait()
             await self.publish(session)
             log.info("protocol enrollment adopted", extra={"enrollment_id": entry.id})
             return session
@@ -186,7 +237,11 @@ class ClusterNode:
 
     async def hand_over(self, session: EnrollmentSession) -> None:
         """Drain: publishes a protocol enrollment as free to adopt, then lets go of it here."""
+        saved = self.saved_of(session)
+        if saved is not None and saved.inbox_key and isinstance(self.registry.inbox, ClusterInbox):
+            self.registry.inbox.keep(saved.inbox_key)  # its code goes to whoever adopts it
         await self.publish(session, handed_over=True)
+        self._handed_over.add(session.id)
         await session.dispose()
 
 

@@ -103,8 +103,11 @@ async def route_enrollment(request: Request) -> None:
         return  # answered here: 404
     owner = await node.owner_of(entry)
     movable = entry.engine == "protocol" and not entry.state.terminal
-    if owner is not None and not (movable and (owner.draining or entry.handed_over)):
+    if owner is not None and not (movable and entry.handed_over):
         raise Forward(owner.advertise_url, entry)
+    if movable and node.draining:
+        # Going away too: another replica adopts it (the balancer sends the retry there).
+        raise DrainingError("this bridge is shutting down; try again", retry_after=1)
     if movable and await node.adopt(entry) is not None:
         return
     fresh = await node.directory.get(enrollment_id) or entry

@@ -59,6 +59,10 @@ class Keys:
         """Hash of the enrollments (on any replica) waiting for a code to one phone number."""
         return f"{self.prefix}inbox:expect:{recipient_digits}"
 
+    def inbox_delivered(self, expectation_key: str) -> str:
+        """A code handed to a wait, kept a while so a replica adopting its enrollment still gets it."""
+        return f"{self.prefix}inbox:delivered:{expectation_key}"
+
     @property
     def inbox_channel(self) -> str:
         return f"{self.prefix}inbox:codes"

@@ -164,10 +164,7 @@ def test_a_drained_replicas_protocol_enrollment_completes_on_another(
         assert made.status_code == 201, made.text
         assert made.json()["state"] == "awaiting_code"
         eid = made.json()["id"]
-        drain = a.server.config.loaded_app  # the app behind uvicorn's wrappers
-        while hasattr(drain, "app"):
-            drain = drain.app
-        bridge_host._run(drain.state.drain.run())  # what SIGTERM runs (tested through serve elsewhere)
+        _drain(a, bridge_host)
         assert on_a.get("/readyz").json()["error"]["code"] == "draining"
         refused = on_a.post("/v1/enrollments", json={"ticket_url": fake.create_ticket()["ticket_url"]})
         assert refused.status_code == 503
@@ -179,6 +176,25 @@ def test_a_drained_replicas_protocol_enrollment_completes_on_another(
         assert done.json()["state"] == "completed"
         assert done.json()["recovery_code"] == fake.ticket_info(ticket["ticket_id"])["recovery_code"]
         assert [s["name"] for s in done.json()["steps"]] == ["start", "phone", "code"]
+
+
+def _drain(bridge: HostedBridge, host: BridgeHost) -> None:
+    """What SIGTERM runs (through ``serve`` in tests/cli/test_serve_drain.py)."""
+    app = bridge.server.config.loaded_app  # the app behind uvicorn's wrappers
+    while hasattr(app, "app"):
+        app = app.app
+    host._run(app.state.drain.run())
+
+
+def _read_entry(redis: RedisServer, eid: str) -> Entry | None:
+    async def read() -> Entry | None:
+        store = Store(redis.url)
+        try:
+            return await Directory(store, keep_s=60).get(eid)
+        finally:
+            await store.close()
+
+    return asyncio.run(read())
 
 
 def _signed(code: str, **extra: str) -> tuple[bytes, dict[str, str]]:
@@ -240,3 +256,26 @@ def test_a_tokens_start_rate_holds_across_replicas(
         assert third.status_code == 429
         assert third.json()["error"]["code"] == "rate_limited"
         assert int(third.headers["retry-after"]) >= 1
+
+
+def test_an_inbox_enrollment_handed_over_by_drain_completes_with_no_request_at_all(
+    pair: list[HostedBridge], bridge_host: BridgeHost, fake: FakeTenantClient, redis: RedisServer
+) -> None:
+    a, b = pair
+    with _client(a) as on_a, _client(b) as on_b:
+        ticket = fake.create_ticket()
+        body = {"ticket_url": ticket["ticket_url"], "phone_number": PHONE, "code_source": "inbox"}
+        made = on_a.post("/v1/enrollments", json=body)
+        assert made.status_code == 201, made.text
+        eid = made.json()["id"]
+        _drain(a, bridge_host)
+        # The code arrives at once, before any replica has adopted the enrollment: it is kept for it.
+        message, headers = _signed(fake.latest_code(PHONE))
+        assert on_b.post("/v1/otp-inbox", content=message, headers=headers).json()["matched"] is True
+        deadline = time.monotonic() + 20
+        while (entry := _read_entry(redis, eid)) is not None and entry.state != "completed":
+            assert time.monotonic() < deadline, entry
+            time.sleep(0.2)
+        assert entry is not None
+        assert entry.owner.startswith("replica-b")
+        assert entry.view.recovery_code == fake.ticket_info(ticket["ticket_id"])["recovery_code"]
