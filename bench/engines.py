@@ -124,8 +124,9 @@ def _flavour_latency(
     def bare() -> float:
         return bare_enroll(http, fake, flavour, fake.create_ticket()["ticket_url"], phones.take())
 
-    for warm in (lambda: via("browser"), lambda: via("protocol"), bare):
-        _samples(warm, 1, failures)
+    if runs > 1:  # warm-ups are not counted; a one-run (smoke) measurement skips them
+        for warm in (lambda: via("browser"), lambda: via("protocol"), bare):
+            _samples(warm, 1, failures)
     browser = _samples(lambda: via("browser"), runs, failures)
     before = cpu.by_role(*pids)
     protocol = _samples(lambda: via("protocol"), runs, failures)
