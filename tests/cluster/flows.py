@@ -31,13 +31,14 @@ class Job:
     started_on: str = ""  # the replica that answered the start
 
 
-def make_jobs(cluster: Cluster, count: int, first_phone: int) -> list[Job]:
-    """``count`` jobs cycling through Classic/Universal x browser/protocol, each with its own number
-    (the OTP inbox matches a code to the enrollment waiting for that recipient)."""
+def make_jobs(cluster: Cluster, count: int, first_phone: int, skip: int = 0) -> list[Job]:
+    """``count`` jobs cycling through Classic/Universal x browser/protocol (from position ``skip`` of
+    the cycle), each with its own number (the OTP inbox matches a code to the enrollment waiting for
+    that recipient)."""
     jobs = []
     fakes = {flavour: FakeTenantClient(cluster.fake_url(flavour)) for flavour in ("classic", "universal")}
     try:
-        for n in range(count):
+        for n in range(skip, skip + count):
             flavour = ("classic", "universal")[n % 2]
             engine = ("browser", "protocol")[(n // 2) % 2]
             user_id = fakes[flavour].add_user()["user_id"]

@@ -295,7 +295,9 @@ class Cluster:
 
     def stop(self) -> list[int]:
         """Ends every process this cluster started, by its group; returns any marked process left."""
-        processes = [*self.fakes.values(), self.haproxy, *self.replicas, self.redis]
+        # Traffic first, then the replicas (whose drain hands protocol enrollments to the others, which
+        # still talk to the fake tenant), then the tenant, then Redis.
+        processes = [self.haproxy, *self.replicas, *self.fakes.values(), self.redis]
         for process in processes:
             if process is not None:
                 process.end()
