@@ -4,9 +4,14 @@
 #
 #   docker build -t guardian-bridge .
 #   docker run --init -p 8780:8780 \
-#     -e BRIDGE_API_TOKENS=<token>[,<next token>] \
+#     --security-opt seccomp=<a profile that allows user namespaces, e.g. Playwright's seccomp_profile.json> \
+#     -e BRIDGE_API_TOKENS=<token of 16+ characters>[,<next token>] \
 #     -e BRIDGE_ALLOWED_HOSTS=<tenant>.auth0.com \
 #     guardian-bridge
+#
+# Chromium runs inside its own sandbox here (the image's user is not root, so BRIDGE_BROWSER_SANDBOX=auto
+# turns it on). The sandbox creates user namespaces, which Docker's default seccomp profile may refuse:
+# then give a profile that allows them (above), or, knowing what it costs, BRIDGE_BROWSER_SANDBOX=off.
 #
 # Settings come only from BRIDGE_* environment variables (see bridge/settings.py):
 #   BRIDGE_API_TOKENS   REQUIRED. `serve` refuses to listen on 0.0.0.0 without it (exit status 2);
@@ -25,12 +30,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /src
 
-# Dependencies first, from pyproject.toml alone, so editing the source does not reinstall them. The
-# image's Python is not "externally managed" (its Dockerfile removes the marker), so pip installs into it.
-COPY pyproject.toml README.md ./
-RUN python3 -c "import tomllib; p = tomllib.load(open('pyproject.toml', 'rb')); print('\n'.join(p['build-system']['requires'] + p['project']['dependencies']))" > /tmp/requirements.txt \
-    && python3 -m pip install -r /tmp/requirements.txt \
-    && rm /tmp/requirements.txt
+# Dependencies first, from the lock file alone, so editing the source does not reinstall them: every
+# package pinned and checked against its hashes (requirements.lock, resolved from pyproject.toml), so a
+# changed or substituted package fails the build. The image's Python is not "externally managed" (its
+# Dockerfile removes the marker), so pip installs into it.
+COPY pyproject.toml README.md requirements.lock ./
+RUN python3 -m pip install --require-hashes -r requirements.lock
 
 # Then the bridge itself, without dependencies (and without build isolation: hatchling is installed).
 # Only the bridge: the fake Auth0 tenant (fixtures/, a distribution of its own) is a test double, kept out

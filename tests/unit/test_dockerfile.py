@@ -173,7 +173,9 @@ def test_only_the_bridge_is_copied_and_installed() -> None:
             mentioned = [name for name in FAKE_NAMES if name in instruction.value]
             assert not mentioned, f"{instruction.keyword} {instruction.value!r} brings in the fake tenant"
     sources = {s.rstrip("/") for i in _instructions() if i.keyword == "COPY" for s in i.args()[:-1]}
-    assert sources == {"pyproject.toml", "README.md", "bridge"}, "copy the bridge by name, not the context"
+    assert sources == {"pyproject.toml", "README.md", "requirements.lock", "bridge"}, (
+        "copy the bridge by name, not the context"
+    )
     project = _pyproject()
     # What the image installs: build requirements and dependencies (first RUN), then this project's wheel.
     installed = project["build-system"]["requires"] + project["project"]["dependencies"]
@@ -190,7 +192,9 @@ def test_dependencies_are_installed_before_the_source_is_copied() -> None:
     project = _index(lambda i: i.keyword == "RUN" and "pip install" in i.value and "--no-deps" in i.value)
     assert deps < first_source < project
     early = {s for i in instructions[:deps] if i.keyword == "COPY" for s in i.args()[:-1]}
-    assert early == {"pyproject.toml", "README.md"}, "only the metadata may come before the dependencies"
+    assert early == {"pyproject.toml", "README.md", "requirements.lock"}, (
+        "only the metadata and the lock file may come before the dependencies"
+    )
 
 
 def test_no_browser_executable_or_token_is_baked_in() -> None:
@@ -228,3 +232,52 @@ def test_the_images_browsers_are_found_under_playwright_browsers_path(
         executable.chmod(0o755)
     monkeypatch.setenv("PLAYWRIGHT_BROWSERS_PATH", str(tmp_path))
     assert playwright_bundled() == str(tmp_path / expected)
+
+
+def _locked() -> dict[str, tuple[str, list[str]]]:
+    """requirements.lock as {normalised name: (version, hashes)}."""
+    locked: dict[str, tuple[str, list[str]]] = {}
+    current = ""
+    for line in (ROOT / "requirements.lock").read_text().splitlines():
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        if not line.startswith(" "):
+            name, _, version = stripped.rstrip(" \\").partition("==")
+            assert version, f"requirements.lock: {stripped!r} is not pinned with =="
+            current = re.sub(r"[-_.]+", "-", name.split("[")[0]).lower()
+            locked[current] = (version, [])
+        elif stripped.startswith("--hash=sha256:"):
+            locked[current][1].append(stripped.removeprefix("--hash=sha256:").rstrip(" \\"))
+    return locked
+
+
+def test_the_image_installs_a_lock_file_with_hashes_only() -> None:
+    deps = [
+        i
+        for i in _instructions()
+        if i.keyword == "RUN" and "pip install" in i.value and "--no-deps" not in i.value
+    ]
+    assert len(deps) == 1
+    assert "--require-hashes" in deps[0].value
+    assert "-r requirements.lock" in deps[0].value
+    locked = _locked()
+    assert locked
+    for name, (_, hashes) in locked.items():
+        assert hashes, f"{name} has no hash in requirements.lock"
+        assert all(re.fullmatch(r"[0-9a-f]{64}", h) for h in hashes), name
+
+
+def test_the_lock_file_covers_every_dependency_at_an_allowed_version() -> None:
+    from packaging.requirements import Requirement
+
+    project = _pyproject()
+    locked = _locked()
+    for spec in project["build-system"]["requires"] + project["project"]["dependencies"]:
+        requirement = Requirement(spec)
+        name = re.sub(r"[-_.]+", "-", requirement.name).lower()
+        assert name in locked, f"{requirement.name} is in pyproject.toml but not in requirements.lock"
+        assert requirement.specifier.contains(locked[name][0]), (
+            f"requirements.lock pins {name}=={locked[name][0]}, outside {requirement.specifier}: regenerate"
+        )
+    assert not [n for n in locked if "guardian-bridge-fake" in n]
