@@ -178,7 +178,7 @@ def test_a_non_ascii_signature_is_a_bad_signature_not_a_crash(bed: Bed, signatur
     response = bed.anonymous.post(
         "/v1/otp-inbox",
         content=body,
-        headers={"Content-Type": "application/json", "X-Signature": signature.encode("latin-1", "replace")},
+        headers={b"Content-Type": b"application/json", b"X-Signature": signature.encode()},
     )
     assert (response.status_code, response.json()["error"]["code"]) == (401, "invalid_signature")
 

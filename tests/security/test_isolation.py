@@ -68,7 +68,7 @@ def test_the_owner_is_a_fingerprint_never_the_token() -> None:
 @pytest.mark.parametrize("field", ["api_tokens", "admin_tokens"])
 def test_short_tokens_are_refused_at_start_up_without_quoting_them(field: str) -> None:
     with pytest.raises(ValidationError) as info:
-        BridgeSettings(**{field: ["fifteen-chars-x"]})
+        BridgeSettings.model_validate({field: ["fifteen-chars-x"]})
     assert "fifteen-chars-x" not in str(info.value)
     assert "16 characters" in str(info.value)
 
