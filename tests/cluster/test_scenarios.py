@@ -8,6 +8,7 @@ import signal
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ import pytest
 
 from guardian_bridge_fake.harness import FakeTenantClient
 from tests.cluster.flows import Job, make_jobs, start, start_with_inbox, wait_all
-from tests.cluster.harness import Cluster, marked_processes
+from tests.cluster.harness import DRAIN_TIMEOUT_S, Cluster, marked_processes
 from tests.processes import descendants
 
 # Owner dead -> replica_lost, as the issue promises it (heartbeat TTL + one check).
@@ -151,15 +152,19 @@ def test_a_rolling_restart_during_a_run_fails_no_enrollment(cluster: Cluster) ->
     restarting.set()
     launched: list[tuple[Job, Future[None]]] = []
     exit_codes = []
+    timeline: list[str] = []  # for the failure message: when each replica stopped and came back
 
     def restart_each() -> None:
         try:
             for index in range(3):
                 process = cluster.replica(index)
+                timeline.append(f"{datetime.now(UTC):%H:%M:%S.%f} SIGTERM {cluster.replica_id(index)}")
                 process.signal(signal.SIGTERM)
-                exit_codes.append(process.wait(30))
+                exit_codes.append(process.wait(DRAIN_TIMEOUT_S + 15))
                 process.end()
+                timeline.append(f"{datetime.now(UTC):%H:%M:%S.%f} exited {cluster.replica_id(index)}")
                 cluster.start_replica(index)
+                timeline.append(f"{datetime.now(UTC):%H:%M:%S.%f} ready {cluster.replica_id(index)}")
         finally:
             restarting.clear()
 
@@ -179,6 +184,8 @@ def test_a_rolling_restart_during_a_run_fails_no_enrollment(cluster: Cluster) ->
 
     assert exit_codes == [0, 0, 0], "a drained replica exits 0"
     for job, final in zip(started, finals, strict=True):
+        when = f"on {job.started_on} at {final.get('created_at')}, last change {final.get('updated_at')}"
+        assert final.get("state") == "completed", f"{final.get('last_error')} {when}; restarts: {timeline}"
         _assert_completed(job, final)
     _assert_tenant_enrolled_the_right_phone(cluster, started)
 
