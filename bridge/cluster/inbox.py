@@ -179,18 +179,25 @@ class ClusterInbox(OtpInbox):
         self._listener = asyncio.get_running_loop().create_task(self._listen_forever())
 
     async def _listen_forever(self) -> None:
-        while True:
-            try:
-                async with self._store.redis.pubsub() as pubsub:
-                    await pubsub.subscribe(self._store.keys.inbox_channel)
-                    async for message in pubsub.listen():
-                        if message.get("type") == "message":
-                            self._deliver(json.loads(message["data"]))
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # Redis went away: subscribe again once it is back
-                log.warning("inbox subscription lost: %s", type(exc).__name__)
-                await asyncio.sleep(1.0)
+        client = self._store.subscriber()
+        try:
+            while True:
+                try:
+                    async with client.pubsub() as pubsub:
+                        await pubsub.subscribe(self._store.keys.inbox_channel)
+                        # Codes published while this replica was not subscribed are kept in Redis too.
+                        for key in list(self._by_key):
+                            await self._collect(key)
+                        async for message in pubsub.listen():
+                            if message.get("type") == "message":
+                                self._deliver(json.loads(message["data"]))
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # Redis went away: subscribe again once it is back
+                    log.warning("inbox subscription lost: %s", type(exc).__name__)
+                    await asyncio.sleep(1.0)
+        finally:
+            await client.aclose()
 
     def _deliver(self, note: dict[str, Any]) -> None:
         expectation = self._by_key.get(str(note.get("key")))

@@ -108,20 +108,23 @@ class ClusterNode:
             protocol=engine.driver.state.to_json(), phone=phone, user_id=session.user_id, inbox_key=key
         )
 
-    async def publish(self, session: EnrollmentSession, *, handed_over: bool = False) -> None:
+    async def publish(self, session: EnrollmentSession) -> None:
         """Writes the enrollment's entry (and a protocol enrollment's state) after each of its steps.
 
         Redis trouble does not undo a step that ran: the entry catches up after the next one.
         """
         if session.id in self._handed_over:
             return  # another replica holds it now: what this one does with its copy is no news
-        saved = self.saved_of(session)
         try:
-            await self.directory.put(
-                self.entry_of(session, handed_over=handed_over), saved.model_dump_json() if saved else None
-            )
+            await self._put(session)
         except StoreUnavailableError:
             log.warning("enrollment not published to the directory", extra={"enrollment_id": session.id})
+
+    async def _put(self, session: EnrollmentSession, *, handed_over: bool = False) -> None:
+        saved = self.saved_of(session)
+        await self.directory.put(
+            self.entry_of(session, handed_over=handed_over), saved.model_dump_json() if saved else None
+        )
 
     async def owner_of(self, entry: Entry) -> ReplicaInfo | None:
         """The live replica holding ``entry``; None when it is gone (or is this replica, which no longer
@@ -238,9 +241,12 @@ class ClusterNode:
     async def hand_over(self, session: EnrollmentSession) -> None:
         """Drain: publishes a protocol enrollment as free to adopt, then lets go of it here."""
         saved = self.saved_of(session)
+        try:
+            await self._put(session, handed_over=True)
+        except StoreUnavailableError:
+            return  # not handed over: it stays here and ends with the drain like a browser enrollment
         if saved is not None and saved.inbox_key and isinstance(self.registry.inbox, ClusterInbox):
             self.registry.inbox.keep(saved.inbox_key)  # its code goes to whoever adopts it
-        await self.publish(session, handed_over=True)
         self._handed_over.add(session.id)
         await session.dispose()
 

@@ -89,7 +89,7 @@ async def route_enrollment(request: Request) -> None:
         if request.method == "POST" and node is not None:
             await _admit_shared(request, node)
         return
-    if node is None or request.headers.get(FORWARDED):
+    if node is None:
         return
     registry = node.registry
     try:
@@ -98,9 +98,12 @@ async def route_enrollment(request: Request) -> None:
         local = None
     if local is not None and not (local.closed and not local.state.terminal):
         return  # held here (a handed-over one is closed but not ended: it is found through the directory)
+    forwarded = request.headers.get(FORWARDED) is not None
     entry = await node.directory.get(enrollment_id)
-    if entry is None or not _visible(request, entry):
-        return  # answered here: 404
+    if entry is None or not _visible(request, entry) or (forwarded and entry.owner != node.replica_id):
+        return  # answered here: 404 (a forwarded request is never forwarded again)
+    # From here on the entry names another replica, or this one under a previous process (a restart
+    # under the same BRIDGE_REPLICA_ID): then its owner is gone, exactly as if it had died.
     owner = await node.owner_of(entry)
     movable = entry.engine == "protocol" and not entry.state.terminal
     if owner is not None and not (movable and entry.handed_over):

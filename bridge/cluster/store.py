@@ -82,6 +82,7 @@ class Store:
             retry_on_timeout=False,
             decode_responses=True,
         )
+        self.url = url
         self.keys = Keys(prefix)
         # The last outcome seen talking to Redis; /readyz reports it without a round trip of its own.
         self.available = True
@@ -107,6 +108,13 @@ class Store:
             if not self.available:
                 log.info("redis available again")
             self.available = True
+
+    def subscriber(self) -> aioredis.Redis:
+        """A client for pub/sub: a subscription waits for messages without a read timeout (the
+        connection is checked by Redis health checks instead)."""
+        return aioredis.Redis.from_url(
+            self.url, socket_connect_timeout=2.0, health_check_interval=5, decode_responses=True
+        )
 
     async def ping(self) -> bool:
         try:
