@@ -6,7 +6,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from bridge import __version__
-from bridge.api.deps import BrowserDep, RegistryDep, SettingsDep, require_token
+from bridge.access import authenticate
+from bridge.api.deps import BrowserDep, RegistryDep, SettingsDep
 from bridge.api.errors import error_response
 from bridge.cluster.routing import cluster_unready
 from bridge.models import Health
@@ -47,5 +48,9 @@ async def readyz(request: Request, registry: RegistryDep, browser: BrowserDep) -
 @router.get("/metrics", response_class=Response, responses={200: {"content": {"text/plain": {}}}})
 async def metrics(request: Request, registry: RegistryDep, settings: SettingsDep) -> Response:
     if not settings.metrics_public:
-        require_token(request, settings)
+        # bridge.access directly, not the require_token dependency: called here by hand, an async
+        # dependency would hand back a coroutine and check nothing.
+        authenticate(
+            request.headers.get("authorization"), settings.token_values(), settings.admin_token_values()
+        )
     return Response(registry.metrics.render(), media_type="text/plain; version=0.0.4")
