@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 import httpx
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bridge import models as m
 from bridge.cluster.directory import Entry
@@ -262,10 +263,29 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(Forward, forward)
     app.add_exception_handler(Settled, settled)
 
-    @app.middleware("http")
-    async def name_replica(request: Request, call_next):  # type: ignore[no-untyped-def]
-        response = await call_next(request)
-        node = _node(request)
-        if node is not None and REPLICA not in response.headers:
-            response.headers[REPLICA] = node.replica_id
-        return response
+    app.add_middleware(NameReplica)
+
+
+class NameReplica:
+    """ASGI middleware: in cluster mode every answer names the replica that served it (``X-Bridge-Replica``;
+    a forwarded answer keeps the owner's). Plain ASGI, so event streams pass through untouched."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        node = getattr(scope["app"].state, "cluster", None) if scope["type"] == "http" else None
+        if node is None:
+            await self.app(scope, receive, send)
+            return
+        name = node.replica_id.encode()
+
+        async def named(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                if not any(k.lower() == REPLICA.encode() for k, _ in headers):
+                    headers.append((REPLICA.encode(), name))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, named)
