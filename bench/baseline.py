@@ -48,8 +48,9 @@ def submit_phone(page: Page, flavour: Flavour, phone: Phone) -> None:
     """Enters a US number and waits for code entry."""
     if flavour == "classic":
         page.get_by_label("Country").select_option("US")  # Classic defaults to the United Kingdom
-        page.get_by_placeholder(PHONE_CLASSIC).fill(phone.national)
-        page.get_by_role("button", name="Continue").click()
+        field = page.get_by_placeholder(PHONE_CLASSIC)
+        field.fill(phone.national)
+        field.press("Enter")  # the widget's submit is an unnamed icon button: Enter, as a person would
     else:
         page.get_by_placeholder(PHONE_UNIVERSAL).fill(phone.national)  # Universal defaults to US +1
         page.get_by_role("button", name="Continue", exact=True).click()
@@ -58,14 +59,20 @@ def submit_phone(page: Page, flavour: Flavour, phone: Phone) -> None:
 
 def submit_code(page: Page, flavour: Flavour, code: str) -> None:
     """Enters the code, acknowledges the recovery code and waits for the final screen."""
-    page.get_by_placeholder(CODE).fill(code)
-    button = page.get_by_role("button", name="Continue", exact=True)
-    button.click()
-    page.get_by_label(RECOVERY_SAVED).check()
-    button.click()
+    field = page.get_by_placeholder(CODE)
+    field.fill(code)
     if flavour == "classic":
+        # Classic's buttons have no text (the language dictionary has none for them): Enter in the
+        # field, then the recovery screen's only button once its box is ticked.
+        field.press("Enter")
+        page.get_by_label(RECOVERY_SAVED).check()
+        page.get_by_role("button").click()
         page.get_by_text("Congratulations, you are all set.").wait_for()
     else:
+        button = page.get_by_role("button", name="Continue", exact=True)
+        button.click()
+        page.get_by_label(RECOVERY_SAVED).check()
+        button.click()
         page.get_by_role("heading", name="You're All Set!").wait_for()
 
 

@@ -173,7 +173,8 @@ def _engines_table(result: dict[str, Any], console: Console) -> None:
         ("enrollment p50 on the protocol engine, ms", "latency.{f}.protocol_p50_ms", 1),
         ("enrollment p50 of a bare httpx script, ms", "latency.{f}.bare_p50_ms", 1),
         ("protocol / bare script (p50)", "latency.{f}.protocol_overhead_ratio", 2),
-        ("bridge CPU per protocol enrollment, ms", "latency.{f}.protocol_cpu_ms_per_enrollment", 1),
+        ("bridge server CPU per protocol enrollment, ms", "latency.{f}.protocol_cpu_ms_per_enrollment", 1),
+        ("same, server + idle driver and browser, ms", "latency.{f}.protocol_tree_cpu_ms_per_enrollment", 1),
     ]
     for label, path, digits in rows:
         side.add_row(
