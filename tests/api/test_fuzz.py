@@ -71,7 +71,7 @@ def finished_id(fuzz_bridge: ServerThread, fake_server: ServerThread) -> str:
 
 
 def test_the_fuzzed_schema_is_the_one_the_bridge_serves(fuzz_bridge: ServerThread) -> None:
-    served = httpx.get(f"{fuzz_bridge.base_url}/openapi.json", timeout=10)
+    served = httpx.get(f"{fuzz_bridge.base_url}/openapi.json", headers=AUTH, timeout=10)
     assert served.json() == SPEC
 
 
