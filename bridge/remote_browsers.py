@@ -17,7 +17,7 @@ log = logging.getLogger("bridge.browser")
 
 # How long a server that could not be reached is left alone before the next attempt.
 RETRY_AFTER_S = 5.0
-CONNECT_TIMEOUT_MS = 5_000
+CONNECT_TIMEOUT_MS = 15_000  # generous: a busy machine connects slowly; a closed port fails at once
 
 
 def endpoints_of(setting: str | None) -> list[str]:

@@ -198,10 +198,8 @@ class ClusterNode:
         if not acquired:
             return None
         try:
-            with contextlib.suppress(Exception):
-                local = self.registry.get(entry.id)
-                if not local.closed:
-                    return local  # adopted by a request that held the lock before this one
+            if self._holds(entry.id):
+                return self.registry.get(entry.id)  # adopted by a request that held the lock first
             fresh = await self.directory.get(entry.id)
             if fresh is None or fresh.state.terminal:
                 return None
