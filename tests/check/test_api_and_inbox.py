@@ -62,19 +62,19 @@ async def test_a_check_against_a_baseline_reports_drift(
     ("body", "status", "code"),
     [
         (
-            {"ticket_url": "http://127.0.0.1:9/x", "phone_number": PHONE, "baseline": {"screens": 1}},
+            {"ticket_url": "http://127.0.0.1:9/guardian/enroll", "phone_number": PHONE, "baseline": {"screens": 1}},
             422,
             "invalid_request",
         ),
         ({"phone_number": PHONE}, 422, "invalid_request"),
         (
-            {"ticket_url": "http://127.0.0.1:9/x", "phone_number": PHONE, "code_source": "inbox"},
+            {"ticket_url": "http://127.0.0.1:9/guardian/enroll", "phone_number": PHONE, "code_source": "inbox"},
             InboxDisabledError.status,
             "inbox_disabled",
         ),
         # No code source named: the inbox, never the fake's outbox (this bridge has no inbox secret).
         (
-            {"ticket_url": "http://127.0.0.1:9/x", "phone_number": PHONE},
+            {"ticket_url": "http://127.0.0.1:9/guardian/enroll", "phone_number": PHONE},
             InboxDisabledError.status,
             "inbox_disabled",
         ),
@@ -90,7 +90,7 @@ async def test_requests_the_check_cannot_run_are_refused(
 async def test_checks_need_the_token(check_bridge: ServerThread) -> None:
     async with httpx.AsyncClient(base_url=check_bridge.base_url) as client:
         response = await client.post(
-            "/v1/checks", json={"ticket_url": "http://127.0.0.1:9/x", "phone_number": PHONE}
+            "/v1/checks", json={"ticket_url": "http://127.0.0.1:9/guardian/enroll", "phone_number": PHONE}
         )
     assert response.status_code == 401
 
