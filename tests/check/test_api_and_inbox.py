@@ -62,13 +62,21 @@ async def test_a_check_against_a_baseline_reports_drift(
     ("body", "status", "code"),
     [
         (
-            {"ticket_url": "http://127.0.0.1:9/guardian/enroll", "phone_number": PHONE, "baseline": {"screens": 1}},
+            {
+                "ticket_url": "http://127.0.0.1:9/guardian/enroll",
+                "phone_number": PHONE,
+                "baseline": {"screens": 1},
+            },
             422,
             "invalid_request",
         ),
         ({"phone_number": PHONE}, 422, "invalid_request"),
         (
-            {"ticket_url": "http://127.0.0.1:9/guardian/enroll", "phone_number": PHONE, "code_source": "inbox"},
+            {
+                "ticket_url": "http://127.0.0.1:9/guardian/enroll",
+                "phone_number": PHONE,
+                "code_source": "inbox",
+            },
             InboxDisabledError.status,
             "inbox_disabled",
         ),
