@@ -85,6 +85,9 @@ class CallLog:
         self.raw_responses: dict[str, Any] = {}
         # Endpoints the client has started calling, before they finish (flavour detection needs this).
         self.requested: Counter[str] = Counter()
+        # Page loads (documents) started and not yet finished: a page that submitted itself to a slow
+        # server is still on its way, and pressing its button again would post a used state.
+        self.documents_in_flight = 0
         self.total = 0
         self.blocked = 0
 

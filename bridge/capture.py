@@ -37,6 +37,7 @@ class PlaywrightCapture:
         self._started: dict[Request, tuple[float, datetime]] = {}
         # Responses as the browser reports them, so recording needs no extra round trip to ask.
         self._responses: dict[Request, Response] = {}
+        self._documents: set[Request] = set()
 
     def attach(self, context: BrowserContext) -> None:
         context.on("request", self._on_request)
@@ -48,17 +49,28 @@ class PlaywrightCapture:
         """Drops requests that will never finish (their context closed), so nothing keeps them alive."""
         self._started.clear()
         self._responses.clear()
+        self._documents.clear()
+        self.log.documents_in_flight = 0
 
     def _on_request(self, request: Request) -> None:
         if request.resource_type in _RECORDED_TYPES:
             self._started[request] = (time.monotonic(), datetime.now(UTC))
             self.log.requested[endpoint_of(urlsplit(request.url).path)] += 1
+            if request.resource_type == "document":
+                self._documents.add(request)
+                self.log.documents_in_flight = len(self._documents)
 
     def _on_response(self, response: Response) -> None:
         if response.request in self._started:
             self._responses[response.request] = response
 
+    def _settled(self, request: Request) -> None:
+        if request in self._documents:
+            self._documents.discard(request)
+            self.log.documents_in_flight = len(self._documents)
+
     def _on_failed(self, request: Request) -> None:
+        self._settled(request)
         # Hosts outside the allowlist go to a proxy where nothing listens (see browser.py), so this
         # failure means "blocked": record it whatever kind of resource it was.
         if any(marker in (request.failure or "") for marker in _BLOCKED_FAILURES):
@@ -68,6 +80,7 @@ class PlaywrightCapture:
         self._on_done(request)
 
     def _on_done(self, request: Request) -> None:
+        self._settled(request)
         started = self._started.pop(request, None)
         if started is None:
             return

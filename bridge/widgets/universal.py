@@ -139,17 +139,24 @@ class UniversalWidget(WidgetBase):
     async def _moved_on(self) -> bool:
         """Whether the page went to another route by itself within the pass-through wait."""
         route = self._route()
-        try:
-            async with self.clock.waiting():
-                await self.page.wait_for_url(
-                    lambda url: urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1] != route,
-                    wait_until="domcontentloaded",
-                    timeout=self.table.timings.redeem_wait_s * 1000,
-                )
-        except PlaywrightError:
-            return False
-        self._read = None
-        return True
+        wait_s = self.table.timings.redeem_wait_s
+        while True:
+            try:
+                async with self.clock.waiting():
+                    await self.page.wait_for_url(
+                        lambda url: urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1] != route,
+                        wait_until="domcontentloaded",
+                        timeout=wait_s * 1000,
+                    )
+            except PlaywrightError:
+                # A page that did submit itself to a slow tenant is still loading: wait for it (up to
+                # the step's time) rather than press its button and post the used state again.
+                if self.recorder.documents_in_flight and wait_s < self.timeout_s:
+                    wait_s = self.timeout_s
+                    continue
+                return False
+            self._read = None
+            return True
 
     async def submit_phone(self, phone: PhoneNumber, channel: Channel) -> Outcome:
         # Finding the phone field is also the check that this is the phone screen.
