@@ -43,24 +43,40 @@ class Drain:
 
     async def run(self) -> None:
         self.draining = True
-        open_sessions = [s for s in self._registry.all() if not s.closed]
-        log.info("draining", extra={"open_enrollments": len(open_sessions)})
+        log.info("draining", extra={"open_enrollments": len(self._open())})
         if self._node is not None:
             self._node.draining = True
             await self._node.heartbeat.set_draining()
-            for session in open_sessions:
-                if session.engine == "protocol" and not session.state.terminal:
-                    async with session.lock:  # never in the middle of a step
-                        await self._node.hand_over(session)
+        handed_over: set[str] = set()
+        await self._hand_over(handed_over)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._timeout_s
-        # Enrollments end from many places (steps, the reaper, cancels): a short poll sees them all.
-        while loop.time() < deadline and any(not s.closed for s in self._registry.all()):  # noqa: ASYNC110
+        # Enrollments end from many places (steps, the reaper, cancels): a short poll sees them all. A
+        # start admitted just before the signal may register its enrollment only now: the slots in use
+        # count it, and a protocol one is handed over as soon as it shows.
+        while loop.time() < deadline and (
+            self._registry.in_use > 0 or any(not s.closed for s in self._registry.all())
+        ):
+            await self._hand_over(handed_over)
             await asyncio.sleep(0.2)
         for session in self._registry.all():
             if not session.closed:
                 await session.finish(m.EnrollmentState.CANCELLED, OutcomeCode.BRIDGE_SHUTDOWN)
         log.info("drained")
+
+    async def _hand_over(self, done: set[str]) -> None:
+        """Cluster mode: lets another replica adopt each open protocol enrollment (between steps)."""
+        if self._node is None:
+            return
+        for session in self._registry.all():
+            if session.id in done or session.closed or session.engine != "protocol":
+                continue
+            if session.state.terminal:
+                continue
+            async with session.lock:  # never in the middle of a step
+                if not session.closed and not session.state.terminal:
+                    await self._node.hand_over(session)
+            done.add(session.id)
 
 
 class DrainingServer(uvicorn.Server):
