@@ -132,18 +132,23 @@ class OtpInbox:
             raise RateLimitedError("the OTP inbox is receiving too many messages", retry_after=30)
         self._seen[message_id] = created
 
-    async def accept(self, raw: bytes, signature: str | None, now: datetime | None = None) -> Receipt:
-        """Verifies one message and hands its code to the expectation it belongs to, if any."""
+    def _checked(self, raw: bytes, signature: str | None, now: datetime) -> tuple[InboxPayload, datetime]:
+        """The message, signed and in shape, with its creation time, refused when stale."""
         self._verify(raw, signature)
         try:
             payload = InboxPayload.model_validate_json(raw)
         except ValidationError as exc:
             fields = ", ".join(sorted({str(e["loc"][0]) for e in exc.errors() if e.get("loc")}))
             raise InvalidRequestError(f"the message is not in the expected shape ({fields})") from exc
-        now = now or datetime.now(UTC)
         created = payload.created_at if payload.created_at.tzinfo else payload.created_at.replace(tzinfo=UTC)
         if created < now - self._max_age or created > now + timedelta(seconds=CLOCK_SKEW_S):
             raise MessageStaleError("the message is too old (or from the future)")
+        return payload, created
+
+    async def accept(self, raw: bytes, signature: str | None, now: datetime | None = None) -> Receipt:
+        """Verifies one message and hands its code to the expectation it belongs to, if any."""
+        now = now or datetime.now(UTC)
+        payload, created = self._checked(raw, signature, now)
         if payload.id in self._seen:
             raise MessageReplayedError("a message with this id was already received")
         code = extract_code(payload)

@@ -14,16 +14,13 @@ from collections.abc import Coroutine
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pydantic import ValidationError
-
 from bridge.cluster.store import Store, done
-from bridge.errors import InvalidRequestError, MessageReplayedError, MessageStaleError, StoreUnavailableError
+from bridge.errors import InvalidRequestError, MessageReplayedError, StoreUnavailableError
 from bridge.inbox import (
     CLOCK_SKEW_S,
     ENROLLMENT_ACTION,
     Delivery,
     Expectation,
-    InboxPayload,
     OtpInbox,
     Receipt,
     digits,
@@ -120,16 +117,8 @@ class ClusterInbox(OtpInbox):
 
     # --- receiving ---
     async def accept(self, raw: bytes, signature: str | None, now: datetime | None = None) -> Receipt:
-        self._verify(raw, signature)
-        try:
-            payload = InboxPayload.model_validate_json(raw)
-        except ValidationError as exc:
-            fields = ", ".join(sorted({str(e["loc"][0]) for e in exc.errors() if e.get("loc")}))
-            raise InvalidRequestError(f"the message is not in the expected shape ({fields})") from exc
         now = now or datetime.now(UTC)
-        created = payload.created_at if payload.created_at.tzinfo else payload.created_at.replace(tzinfo=UTC)
-        if created < now - self._max_age or created > now + timedelta(seconds=CLOCK_SKEW_S):
-            raise MessageStaleError("the message is too old (or from the future)")
+        payload, created = self._checked(raw, signature, now)
         code = extract_code(payload)
         if code is None:
             raise InvalidRequestError("the message carries no code")
