@@ -37,7 +37,10 @@ async def open_widget(
             return UniversalWidget(page, recorder, timeout_s)
         if not clicked and time.monotonic() - t0 > DETECTION.redeem_click_after_s:
             button = locator(page, DETECTION.redeem_button)
-            if await visible(button) and start_flow not in recorder.requested:
+            # A page that submitted itself to a slow tenant is still loading its next one: pressing
+            # its button now would redeem the ticket a second time.
+            loading = recorder.documents_in_flight > 0
+            if not loading and await visible(button) and start_flow not in recorder.requested:
                 clicked = True
                 await button.first.click(no_wait_after=True)
         await asyncio.sleep(DETECTION.poll_s)
