@@ -56,7 +56,9 @@ class HostedBridge:
             time.sleep(0.01)
         return self
 
-    def stop(self, timeout: float = 15.0) -> None:
+    def stop(self, timeout: float = 30.0) -> None:
+        # A hang guard, not a timing: an event stream still open at shutdown may wait out its heartbeat
+        # (15 s) before the server notices, and a loaded machine adds to that.
         self.server.should_exit = True
         if self._serving is not None:
             self._serving.result(timeout)
