@@ -34,10 +34,11 @@ TOKEN = "cluster-test-token"
 INBOX_SECRET = "cluster-test-inbox-secret"
 MARKER_ENV = "GUARDIAN_CLUSTER_TEST_RUN"
 FLAVOURS = ("classic", "universal")
-# Short heartbeats so a dead replica is noticed quickly (the default is 5 s). The drain is shorter than
-# production's 30 s (a draining replica waits only as long as an enrollment is still open) but leaves
-# room for a browser enrollment on a busy 2-core machine.
-HEARTBEAT_TTL_S = 2
+# Short heartbeats so a dead replica is noticed quickly (the default is 5 s), yet long enough that a
+# replica starved of CPU for a moment on a loaded 2-core machine is not taken for dead. The drain is
+# shorter than production's 30 s (a draining replica waits only as long as an enrollment is still open)
+# but leaves room for a browser enrollment on a busy 2-core machine.
+HEARTBEAT_TTL_S = 3
 DRAIN_TIMEOUT_S = 20
 START_TIMEOUT_S = 60.0
 
