@@ -41,8 +41,8 @@ class BridgeSettings(BaseSettings):
     )
     allowed_hosts: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["*.auth0.com"],
-        description="Ticket URL host patterns, each may end in :port; http, IP literals and private "
-        "hosts need an exact entry.",
+        description="Ticket URL host patterns, each may end in :port (without one: https on 443); http, "
+        "IP literals and localhost need an exact entry with the port, e.g. 127.0.0.1:8080.",
     )
     ticket_paths: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["/guardian/enroll"],

@@ -63,7 +63,7 @@ _AMBIGUOUS_IN_AUTHORITY = re.compile(r"[\\%\s\x00-\x1f\x7f]|[^\x00-\x7f]")
 
 @dataclass(frozen=True)
 class HostEntry:
-    """One allowlist entry: a host or ``*.`` pattern, and the one port it admits (None: see HostPolicy)."""
+    """One allowlist entry: a host or ``*.`` pattern, and the one port it admits (None: https on 443)."""
 
     host: str
     port: int | None
@@ -95,12 +95,13 @@ class HostEntry:
 
 @dataclass(frozen=True)
 class HostPolicy:
-    """Host patterns such as ``*.auth0.com``, ``login.example.com:8443`` or ``127.0.0.1``.
+    """Host patterns such as ``*.auth0.com``, ``login.example.com:8443`` or ``127.0.0.1:8080``.
 
-    Wildcards only ever admit DNS names over https. A DNS-name entry admits https on the given port, or
-    on 443 when it names none: another service on another port of an allowed host is not allowed. IP
-    literals, ``localhost`` and plain http need an exact IP or ``localhost`` entry (a tenant on this
-    machine, as in development and tests); without a port it admits any port of that address.
+    An entry without a port admits https on 443 only, whatever its host: another service on another
+    port of an allowed host is not allowed. A DNS-name entry with a port admits https on that port.
+    Wildcards only ever admit DNS names over https. IP literals, ``localhost`` and plain http need an
+    exact IP or ``localhost`` entry; one with a port (``127.0.0.1:8080``, ``[::1]:9000``) admits that
+    port over http or https, since a tenant on this machine (development, tests) serves plain http.
     """
 
     patterns: tuple[str, ...]
@@ -123,7 +124,10 @@ class HostPolicy:
         is_local = host == "localhost" or numeric_host_address(host) is not None
         for entry in self.entries:
             if entry.local:
-                if entry.host.strip("[]") == host and (entry.port is None or entry.port == port):
+                # A local entry's named port takes either scheme; without one, only https on 443.
+                if entry.host.strip("[]") == host and (
+                    port == entry.port if entry.port is not None else (scheme, port) == ("https", 443)
+                ):
                     return True
                 continue
             if is_local or scheme != "https" or port != (entry.port or 443):
@@ -141,8 +145,8 @@ class HostPolicy:
         """
         rules = ["<-loopback>"]
         for entry in self.entries:
-            if entry.local:
-                rules.append(entry.host if entry.port is None else f"{entry.host}:{entry.port}")
+            if entry.local and entry.port is not None:
+                rules.append(f"{entry.host}:{entry.port}")
             else:
                 rules.append(f"https://{entry.host}:{entry.port or 443}")
         return ",".join(rules)
@@ -159,6 +163,22 @@ class HostPolicy:
         if _AMBIGUOUS_IN_AUTHORITY.search(parts.netloc) or "\\" in url:
             return False
         return bool(parts.hostname) and self.allows(parts.scheme, parts.hostname or "", port)
+
+
+def origin_entry(url: str) -> str | None:
+    """The allowlist entry for exactly the origin of ``url`` (a bare domain is taken as https): its host,
+    with its port when the URL names one or is plain http, since a portless entry is https on 443."""
+    try:
+        parts = urlsplit(url if "://" in url else f"https://{url}")
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        return None  # the bridge refuses the URL itself, with its own message
+    if not host:
+        return None
+    host = f"[{host}]" if ":" in host else host
+    if port is None and parts.scheme.lower() == "http":
+        port = _DEFAULT_PORTS["http"]
+    return host if port is None else f"{host}:{port}"
 
 
 def _authority(url: str) -> str:

@@ -30,11 +30,12 @@ PHONE = "+14155550123"
 OTHER_PHONE = "+14155550188"
 
 
-def settings_for(tmp: Path, **overrides: Any) -> BridgeSettings:
+def settings_for(tmp: Path, *tenant_ports: int, **overrides: Any) -> BridgeSettings:
+    """A bridge's settings whose allowlist names each fake tenant's loopback port."""
     values: dict[str, Any] = {
         "api_tokens": [TOKEN_A, TOKEN_B],
         "admin_tokens": [ADMIN],
-        "allowed_hosts": ["127.0.0.1"],
+        "allowed_hosts": [f"127.0.0.1:{port}" for port in tenant_ports],
         "max_enrollments": 10,
         "step_timeout_s": 15,
         "artifacts_dir": tmp / "artifacts",
@@ -53,6 +54,7 @@ class Bed:
 
     def __init__(self, tmp: Path, host: BridgeHost) -> None:
         bridge_port, fake_port = free_port(), free_port()
+        self.fake_port = fake_port
         self.bridge_url, fake_url = f"http://127.0.0.1:{bridge_port}", f"http://127.0.0.1:{fake_port}"
         self.fake_server = ServerThread(
             create_fake(sms_webhook_url=f"{self.bridge_url}/v1/otp-inbox", sms_webhook_secret=SECRET),
@@ -60,6 +62,7 @@ class Bed:
         )
         settings = settings_for(
             tmp,
+            fake_port,
             otp_inbox_secret=SECRET,
             inbox_wait_s=20,
             auth0_domain=fake_url,

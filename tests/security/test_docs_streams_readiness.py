@@ -16,7 +16,7 @@ from tests.security.conftest import TOKEN_A, TOKEN_B, Bed, client, settings_for
 def test_readyz_is_not_ready_when_every_session_is_taken_and_nothing_may_wait(
     bridge_host: BridgeHost, tmp_path: Path, bed: Bed
 ) -> None:
-    settings = settings_for(tmp_path, max_enrollments=1, queue_timeout_s=0)
+    settings = settings_for(tmp_path, bed.fake_port, max_enrollments=1, queue_timeout_s=0)
     with bridge_host.serve(settings) as server, client(server.base_url, TOKEN_A) as api:
         assert api.get("/readyz").status_code == 204
         ticket = bed.fake.create_ticket()["ticket_url"]
@@ -59,7 +59,7 @@ def test_the_api_description_can_be_turned_off_or_opened(
 def test_event_streams_are_capped_per_enrollment_and_per_token(
     bridge_host: BridgeHost, tmp_path: Path, bed: Bed
 ) -> None:
-    settings = settings_for(tmp_path, max_streams_per_enrollment=2, max_streams_per_token=3)
+    settings = settings_for(tmp_path, bed.fake_port, max_streams_per_enrollment=2, max_streams_per_token=3)
     with (
         bridge_host.serve(settings) as server,
         client(server.base_url, TOKEN_A) as a,

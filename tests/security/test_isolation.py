@@ -74,7 +74,7 @@ def test_short_tokens_are_refused_at_start_up_without_quoting_them(field: str) -
 
 
 def test_one_token_cannot_take_every_session(bridge_host: BridgeHost, tmp_path: Path, bed: Bed) -> None:
-    settings = settings_for(tmp_path, max_enrollments=3, max_enrollments_per_token=1)
+    settings = settings_for(tmp_path, bed.fake_port, max_enrollments=3, max_enrollments_per_token=1)
     with (
         bridge_host.serve(settings) as server,
         client(server.base_url, TOKEN_A) as a,

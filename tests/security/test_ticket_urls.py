@@ -9,7 +9,7 @@ from bridge.errors import TicketUrlRejectedError
 from bridge.urls import HostPolicy, check_ticket_url
 from tests.security.conftest import Bed
 
-TENANT = HostPolicy.of(["*.auth0.com", "login.example.com", "id.example.org:8443"])
+TENANT = HostPolicy.of(["*.auth0.com", "login.example.com", "id.example.org:8443", "127.0.0.1"])
 
 
 @pytest.mark.parametrize(
@@ -34,6 +34,9 @@ TENANT = HostPolicy.of(["*.auth0.com", "login.example.com", "id.example.org:8443
         "https://tenant.auth0.com/",
         # An exact DNS name is https only.
         "http://login.example.com/guardian/enroll?ticket=x",
+        # A portless loopback entry is https on 443 only (see test_urls for ported local entries).
+        "http://127.0.0.1/guardian/enroll?ticket=x",
+        "https://127.0.0.1:8443/guardian/enroll?ticket=x",
     ],
 )
 def test_refused(url: str) -> None:
@@ -96,6 +99,24 @@ def test_a_percent_escape_in_the_host_is_refused_before_any_engine(bed: Bed, eng
     ticket = bed.fake.create_ticket()["ticket_url"].replace("127.0.0.1", "127.0.0.1%5C.auth0.com")
     response = bed.a.post("/v1/enrollments", json={"ticket_url": ticket, "engine": engine})
     assert (response.status_code, response.json()["error"]["code"]) == (422, "ticket_url_rejected")
+
+
+@pytest.mark.parametrize("engine", ["browser", "protocol", "auto"])
+def test_another_port_of_the_allowed_loopback_host_is_refused(bed: Bed, engine: str) -> None:
+    """The allowlist names the fake's port: the bridge's own port, or https on 443, of the same address
+    is another service and is refused before anything opens, while the fake's own port works."""
+    ticket = bed.fake.create_ticket()["ticket_url"]
+    fake_origin = bed.fake.base_url.rstrip("/")
+    bridge_port = bed.bridge_url.rpartition(":")[2]
+    before = len(bed.a.get("/v1/enrollments").json()["enrollments"])
+    for origin in (f"http://127.0.0.1:{bridge_port}", "https://127.0.0.1", "http://127.0.0.1"):
+        response = bed.a.post(
+            "/v1/enrollments", json={"ticket_url": ticket.replace(fake_origin, origin), "engine": engine}
+        )
+        assert (response.status_code, response.json()["error"]["code"]) == (422, "ticket_url_rejected")
+    assert len(bed.a.get("/v1/enrollments").json()["enrollments"]) == before  # nothing was opened
+    response = bed.a.post("/v1/enrollments", json={"ticket_url": ticket, "engine": engine})
+    assert response.status_code == 201, response.text
 
 
 @pytest.mark.parametrize("engine", ["browser", "protocol"])

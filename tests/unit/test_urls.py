@@ -8,7 +8,7 @@ from bridge.errors import TicketUrlRejectedError
 from bridge.urls import HostPolicy, check_ticket_url, numeric_host_address
 
 DEFAULT = HostPolicy.of(["*.auth0.com"])
-LOCAL = HostPolicy.of(["*.auth0.com", "127.0.0.1"])
+LOCAL = HostPolicy.of(["*.auth0.com", "127.0.0.1:8790"])
 
 
 @pytest.mark.parametrize(
@@ -92,7 +92,56 @@ def test_numeric_host_spellings(host: str, address: str | None) -> None:
 
 
 def test_policy_for_requests_inside_the_browser() -> None:
-    assert LOCAL.allows_url("http://127.0.0.1:1/u/mfa-sms-enrollment")
+    assert LOCAL.allows_url("http://127.0.0.1:8790/u/mfa-sms-enrollment")
+    assert not LOCAL.allows_url("http://127.0.0.1:1/u/mfa-sms-enrollment")
     assert LOCAL.allows_url("data:image/png;base64,xx")
     assert not LOCAL.allows_url("http://169.254.169.254/")
     assert not DEFAULT.allows_url("https://cdn.evil.com/x.js")
+
+
+def test_a_local_entry_without_a_port_admits_https_on_443_only() -> None:
+    policy = HostPolicy.of(["127.0.0.1"])
+    assert policy.allows_url("https://127.0.0.1/guardian/enroll")
+    assert policy.allows_url("https://127.0.0.1:443/guardian/enroll")
+    assert not policy.allows_url("http://127.0.0.1:8080/guardian/enroll")
+    assert not policy.allows_url("http://127.0.0.1/guardian/enroll")
+    assert not policy.allows_url("https://127.0.0.1:8443/guardian/enroll")
+    with pytest.raises(TicketUrlRejectedError):
+        check_ticket_url("http://127.0.0.1:8080/guardian/enroll?ticket=x", policy)
+    with pytest.raises(TicketUrlRejectedError):
+        check_ticket_url("https://127.0.0.1:8443/guardian/enroll?ticket=x", policy)
+    check_ticket_url("https://127.0.0.1/guardian/enroll?ticket=x", policy)
+    assert policy.proxy_bypass() == "<-loopback>,https://127.0.0.1:443"
+
+
+@pytest.mark.parametrize(
+    ("entry", "origin", "other_port", "bypass"),
+    [
+        ("127.0.0.1:8080", "127.0.0.1:8080", "127.0.0.1:8081", "127.0.0.1:8080"),
+        ("localhost:8080", "localhost:8080", "localhost:443", "localhost:8080"),
+        ("[::1]:9000", "[::1]:9000", "[::1]:9001", "[::1]:9000"),
+    ],
+)
+def test_a_local_entry_with_a_port_admits_that_port_over_either_scheme(
+    entry: str, origin: str, other_port: str, bypass: str
+) -> None:
+    policy = HostPolicy.of([entry])
+    assert policy.allows_url(f"http://{origin}/guardian/enroll")
+    assert policy.allows_url(f"https://{origin}/guardian/enroll")
+    check_ticket_url(f"http://{origin}/guardian/enroll?ticket=x", policy)
+    for scheme in ("http", "https"):
+        assert not policy.allows_url(f"{scheme}://{other_port}/guardian/enroll")
+        with pytest.raises(TicketUrlRejectedError):
+            check_ticket_url(f"{scheme}://{other_port}/guardian/enroll?ticket=x", policy)
+    host = origin.rpartition(":")[0]
+    assert not policy.allows_url(f"https://{host}/guardian/enroll")  # 443 is another port too
+    assert not policy.allows_url(f"http://{host}/guardian/enroll")
+    assert policy.proxy_bypass() == f"<-loopback>,{bypass}"
+
+
+def test_wildcards_still_admit_names_over_https_only() -> None:
+    policy = HostPolicy.of(["*.auth0.com", "127.0.0.1:8790"])
+    assert policy.allows_url("https://tenant.auth0.com/")
+    assert not policy.allows_url("http://tenant.auth0.com/")
+    assert not policy.allows_url("https://tenant.auth0.com:8790/")  # a local entry's port is its own
+    assert policy.proxy_bypass() == "<-loopback>,https://*.auth0.com:443,127.0.0.1:8790"
