@@ -13,7 +13,6 @@ import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlsplit
 
 import typer
 from pydantic import SecretStr, ValidationError
@@ -31,6 +30,7 @@ from bridge.models import EngineChoice, Enrollment
 from bridge.phone import parse_e164
 from bridge.settings import BridgeSettings
 from bridge.target import EnrollmentTarget
+from bridge.urls import origin_entry
 
 CodeFrom = Literal["inbox", "outbox", "stdin", "prompt"]
 OK, BREAKING, CANNOT_RUN = 0, 1, 2
@@ -198,9 +198,9 @@ def _record(options: CheckOptions, target: EnrollmentTarget, phone: str) -> Reco
     codes = _codes(options, phone)
     if options.bridge is not None:
         return asyncio.run(_record_with(options.bridge, options.token, target, phone, codes, engine))
-    # No bridge given: run one in this process, allowing only the host the ticket is on.
+    # No bridge given: run one in this process, allowing only the origin (host and port) the ticket is on.
     token = secrets.token_urlsafe(24)
-    host = urlsplit(tenant_origin(options.ticket_url, _auth0_domain()) or "").hostname
+    host = origin_entry(tenant_origin(options.ticket_url, _auth0_domain()) or "")
     if not host:
         raise CheckError("without --bridge, the ticket URL (or BRIDGE_AUTH0_DOMAIN) must name a host")
     artifacts = options.report_path.parent

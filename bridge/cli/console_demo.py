@@ -40,7 +40,7 @@ def run_console_demo(
     fake_url = f"http://127.0.0.1:{fake_port}"
     settings = settings_from_env(
         api_tokens=[token],
-        allowed_hosts=["127.0.0.1"],
+        allowed_hosts=[f"127.0.0.1:{fake_port}"],
         console=True,
         auth0_domain=fake_url,
         auth0_client_id=FAKE_CLIENT_ID,

@@ -89,7 +89,7 @@ def run_demo(
     # Explicit values win over BRIDGE_* variables; the rest (browser, timeouts) still comes from them.
     settings = settings_from_env(
         api_tokens=[token],
-        allowed_hosts=["127.0.0.1"],
+        allowed_hosts=[f"127.0.0.1:{fake_port}"],
         otp_inbox_secret=inbox_secret,
         inbox_wait_s=30,
         auth0_domain=fake_url,

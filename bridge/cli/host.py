@@ -5,27 +5,16 @@ from __future__ import annotations
 
 import logging
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 import typer
 from pydantic import ValidationError
 
 from bridge.client import BridgeConnectionError
 from bridge.settings import BridgeSettings
+from bridge.urls import origin_entry
 
 if TYPE_CHECKING:
     from bridge.serving import ServerThread
-
-
-def _host_of(value: str | None) -> str | None:
-    if not value:
-        return None
-    if "://" not in value:
-        value = "https://" + value  # BRIDGE_AUTH0_DOMAIN may be a bare domain
-    try:
-        return urlsplit(value).hostname
-    except ValueError:
-        return None  # the bridge refuses the URL itself, with its own message
 
 
 def settings_from_env(**values: Any) -> BridgeSettings:
@@ -40,12 +29,13 @@ def settings_from_env(**values: Any) -> BridgeSettings:
 
 def in_process_settings(ticket_url: str | None, token: str, **overrides: Any) -> BridgeSettings:
     """``BRIDGE_*`` settings from the environment, plus what an in-process bridge needs: ``token`` as its
-    only API token, and the hosts of the ticket URL and of ``BRIDGE_AUTH0_DOMAIN`` allowed exactly."""
+    only API token, and the origins (host and port) of the ticket URL and of ``BRIDGE_AUTH0_DOMAIN``
+    allowed exactly."""
     env = settings_from_env()
     hosts = list(env.allowed_hosts)
-    for host in (_host_of(ticket_url), _host_of(env.auth0_domain)):
-        if host and host.lower() not in hosts:
-            hosts.append(host.lower())
+    for entry in (origin_entry(ticket_url or ""), origin_entry(env.auth0_domain or "")):
+        if entry and entry not in hosts:
+            hosts.append(entry)
     return settings_from_env(api_tokens=[token], allowed_hosts=hosts, **overrides)
 
 

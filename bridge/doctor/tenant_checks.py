@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from bridge.doctor.management import ManagementError, ManagementReader
 from bridge.doctor.results import CheckResult, Status
-from bridge.urls import HostPolicy
+from bridge.urls import HostPolicy, origin_entry
 
 # The scope the bridge itself needs: it creates enrollment tickets for user_id starts.
 BRIDGE_SCOPES = ("create:guardian_enrollment_tickets",)
@@ -208,8 +208,9 @@ def check_allowed_hosts(reader: ManagementReader, domain: str, allowed_hosts: li
     check_id, title = "allowed_hosts", "BRIDGE_ALLOWED_HOSTS"
     policy = HostPolicy.of(allowed_hosts)
     parts = urlsplit(domain if "://" in domain else f"https://{domain}")
-    tenant_host, scheme = (parts.hostname or "").lower(), parts.scheme
-    hosts = [(tenant_host, scheme)]
+    # (the entry that would cover it, scheme, host, port): the tenant's port counts, as it does for a ticket.
+    tenant_host = (parts.hostname or "").lower()
+    hosts = [(origin_entry(domain) or tenant_host, parts.scheme, tenant_host, parts.port)]
     notes: list[str] = []
     try:
         domains: list[dict[str, Any]] = reader.get("/api/v2/custom-domains")
@@ -222,16 +223,16 @@ def check_allowed_hosts(reader: ManagementReader, domain: str, allowed_hosts: li
     for custom in domains:
         name = str(custom.get("domain", "")).lower()
         if custom.get("status") == "ready":
-            hosts.append((name, "https"))
+            hosts.append((name, "https", name, None))
         else:
             notes.append(f"{name} is {custom.get('status')} (not checked)")
-    refused = [host for host, sch in hosts if not policy.allows(sch, host)]
-    covered = ", ".join(h for h, _ in hosts if h not in refused)
+    refused = [entry for entry, sch, host, port in hosts if not policy.allows(sch, host, port)]
+    covered = ", ".join(entry for entry, *_ in hosts if entry not in refused)
     tail = f"; {'; '.join(notes)}" if notes else ""
     if refused:
         fix = (
             f"add {', '.join(refused)} to BRIDGE_ALLOWED_HOSTS "
-            "(comma-separated; IPs and http need exact entries)"
+            "(comma-separated; IPs, localhost and http need exact entries with their port)"
         )
         detail = f"not covered: {', '.join(refused)}" + (f" (covered: {covered})" if covered else "") + tail
         return CheckResult(check_id, title, Status.FAIL, detail, fix)

@@ -92,7 +92,7 @@ def start_hermetic(experience: str = "classic") -> GuardianEnvironment:
     # Explicit values win over BRIDGE_* variables; the rest (browser, timeouts) still comes from them.
     settings = BridgeSettings(
         api_tokens=[token],
-        allowed_hosts=["127.0.0.1"],
+        allowed_hosts=[f"127.0.0.1:{fake_port}"],
         otp_inbox_secret=inbox_secret,
         inbox_wait_s=30,
         auth0_domain=fake_url,

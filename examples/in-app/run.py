@@ -25,7 +25,8 @@ def run_with_fake(port: int) -> None:
     token = secrets.token_urlsafe(24)
     fake = ServerThread(create_fake()).start()
     bridge = ServerThread(
-        create_bridge(BridgeSettings(api_tokens=[token], allowed_hosts=["127.0.0.1"])), port=free_port()
+        create_bridge(BridgeSettings(api_tokens=[token], allowed_hosts=[f"127.0.0.1:{fake.port}"])),
+        port=free_port(),
     ).start(timeout=60.0)
     config = ExampleConfig(
         bridge_url=bridge.base_url,

@@ -33,7 +33,7 @@ def _env(fake_server: ServerThread, **extra: str) -> dict[str, str]:
         "BRIDGE_AUTH0_DOMAIN": fake_server.base_url,
         "BRIDGE_AUTH0_CLIENT_ID": "fake-client",
         "BRIDGE_AUTH0_CLIENT_SECRET": "fake-secret",
-        "BRIDGE_ALLOWED_HOSTS": "127.0.0.1",
+        "BRIDGE_ALLOWED_HOSTS": f"127.0.0.1:{fake_server.port}",
         **extra,
     }
 
@@ -160,17 +160,21 @@ def test_covered_and_pending_custom_domains(fake: FakeTenantClient, fake_server:
             {"domain": "id.example.org", "status": "pending_verification"},
         ]
     )
-    env = _env(fake_server, BRIDGE_ALLOWED_HOSTS="127.0.0.1,login.example.com")
+    env = _env(fake_server, BRIDGE_ALLOWED_HOSTS=f"127.0.0.1:{fake_server.port},login.example.com")
     code, checks = doctor(env)
     assert code == 0
-    assert "covers 127.0.0.1, login.example.com" in checks["allowed_hosts"]["detail"]
+    assert f"covers 127.0.0.1:{fake_server.port}, login.example.com" in checks["allowed_hosts"]["detail"]
     assert "id.example.org is pending_verification" in checks["allowed_hosts"]["detail"]
 
 
 def test_the_tenant_domain_itself_must_be_allowed(fake: FakeTenantClient, fake_server: ServerThread) -> None:
     code, checks = doctor(_env(fake_server, BRIDGE_ALLOWED_HOSTS="*.auth0.com"))
     assert code == 1
-    assert checks["allowed_hosts"]["detail"].startswith("not covered: 127.0.0.1")
+    assert checks["allowed_hosts"]["detail"].startswith(f"not covered: 127.0.0.1:{fake_server.port}")
+    # A loopback entry without the tenant's port is https on 443 only: it does not cover the tenant.
+    code, checks = doctor(_env(fake_server, BRIDGE_ALLOWED_HOSTS="127.0.0.1"))
+    assert code == 1
+    assert f"add 127.0.0.1:{fake_server.port} to BRIDGE_ALLOWED_HOSTS" in checks["allowed_hosts"]["fix"]
 
 
 def test_wrong_credentials_fail_the_token_and_skip_the_rest(
@@ -206,7 +210,9 @@ def test_unconfigured_and_unreachable_tenants_cannot_be_checked() -> None:
 
 
 def _bridge_settings(fake_server: ServerThread, **values: Any) -> BridgeSettings:
-    return BridgeSettings(allowed_hosts=["127.0.0.1"], api_tokens=["good-token-for-doctor-tests"], **values)
+    return BridgeSettings(
+        allowed_hosts=[f"127.0.0.1:{fake_server.port}"], api_tokens=["good-token-for-doctor-tests"], **values
+    )
 
 
 def test_a_working_bridge(fake: FakeTenantClient, fake_server: ServerThread, bridge_host: Any) -> None:
