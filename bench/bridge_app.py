@@ -19,10 +19,10 @@ from bridge.settings import BridgeSettings
 MAX_ENROLLMENTS = 64
 
 
-def settings(chromium: str, artifacts: Path, token: str) -> BridgeSettings:
+def settings(chromium: str, artifacts: Path, token: str, tenant_port: int) -> BridgeSettings:
     return BridgeSettings(
         api_tokens=[token],
-        allowed_hosts=[HOST],
+        allowed_hosts=[f"{HOST}:{tenant_port}"],  # the fake tenant's port: a portless entry is https:443
         max_enrollments=MAX_ENROLLMENTS,
         # The same binary the hand-written baseline launches, so the comparison is browser-neutral.
         browser_executable=chromium,
@@ -38,8 +38,9 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--chromium", required=True)
     parser.add_argument("--artifacts", type=Path, required=True)
+    parser.add_argument("--tenant-port", type=int, required=True)
     args = parser.parse_args()
-    app = create_app(settings(args.chromium, args.artifacts, os.environ[TOKEN_ENV]))
+    app = create_app(settings(args.chromium, args.artifacts, os.environ[TOKEN_ENV], args.tenant_port))
     uvicorn.run(app, host=HOST, port=args.port, log_level="warning")
 
 

@@ -38,7 +38,7 @@ WARMUP = 5
 
 def _serve(args: argparse.Namespace) -> None:
     """The bridge in this process, optionally under cProfile."""
-    app = create_app(settings(args.chromium, args.artifacts, os.environ[servers.TOKEN_ENV]))
+    app = create_app(settings(args.chromium, args.artifacts, os.environ[servers.TOKEN_ENV], args.tenant_port))
     config = uvicorn.Config(app, host=servers.HOST, port=args.port, log_level="warning")
     server = uvicorn.Server(config)
     if args.profile is None:
@@ -71,14 +71,15 @@ def _measure(args: argparse.Namespace) -> dict[str, Any]:
     flavour: Flavour = args.flavour
     with tempfile.TemporaryDirectory(prefix="guardian-profile-") as tmp:
         env = servers.child_env("GUARDIAN_PROFILE_RUN", "1")
+        fake_tenant = servers.fake_tenant(env, Path(tmp, "f.log"))  # its port is chosen here
         argv = [sys.executable, "-m", "bench.profile_protocol", "serve", "--port", "{port}"]
-        argv += ["--chromium", chromium, "--artifacts", tmp]
+        argv += ["--chromium", chromium, "--artifacts", tmp, "--tenant-port", str(fake_tenant.port)]
         if args.profile:
             argv += ["--profile", str(Path(args.profile).resolve())]
         bridge = servers.Service(
             "bridge", argv, "/healthz", {**env, servers.TOKEN_ENV: token}, Path(tmp, "b.log")
         )
-        with servers.fake_tenant(env, Path(tmp, "f.log")) as fake_svc, bridge:
+        with fake_tenant as fake_svc, bridge:
             fake = FakeTenantClient(fake_svc.base_url)
             fake.set_experience(flavour)
             phones = Phones()
@@ -134,6 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--port", type=int, required=True)
     serve.add_argument("--chromium", required=True)
     serve.add_argument("--artifacts", type=Path, required=True)
+    serve.add_argument("--tenant-port", type=int, required=True)
     serve.add_argument("--profile")
     parser.add_argument("--runs", type=int, default=100)
     parser.add_argument("--flavour", choices=("classic", "universal"), default="classic")

@@ -86,7 +86,7 @@ def _measure(sizes: Sizes, chromium: str, marker: str, tmp: Path, log: Log) -> d
     fake_log, bridge_log = tmp / "fake.log", tmp / "bridge.log"
     with (
         servers.fake_tenant(env, fake_log) as fake_svc,
-        servers.bridge(env, bridge_log, token, chromium, tmp / "artifacts") as bridge_svc,
+        servers.bridge(env, bridge_log, token, chromium, tmp / "artifacts", fake_svc.port) as bridge_svc,
         api_client(bridge_svc.base_url, token) as api,
     ):
         health = api.get("/healthz").json()

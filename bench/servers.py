@@ -98,8 +98,11 @@ def fake_tenant(env: dict[str, str], log: Path) -> Service:
     return Service("fake tenant", argv, "/__test/state", env, log)
 
 
-def bridge(env: dict[str, str], log: Path, token: str, chromium: str, artifacts: Path) -> Service:
-    """The bridge; its bearer token travels in the environment, not the command line others can read."""
+def bridge(
+    env: dict[str, str], log: Path, token: str, chromium: str, artifacts: Path, tenant_port: int
+) -> Service:
+    """The bridge, allowed to open the fake tenant on ``tenant_port``; its bearer token travels in the
+    environment, not the command line others can read."""
     argv = [sys.executable, "-m", "bench.bridge_app", "--port", "{port}"]
-    argv += ["--chromium", chromium, "--artifacts", str(artifacts)]
+    argv += ["--chromium", chromium, "--artifacts", str(artifacts), "--tenant-port", str(tenant_port)]
     return Service("bridge", argv, "/healthz", {**env, TOKEN_ENV: token}, log)
