@@ -17,10 +17,11 @@ from tests.hosting import BridgeHost, HostedBridge
 TOKEN = "test-token-1-for-the-api-suite"
 
 
-def bridge_settings(tmp: Path, **overrides: Any) -> BridgeSettings:
+def bridge_settings(tmp: Path, *tenant_ports: int, **overrides: Any) -> BridgeSettings:
+    """A bridge's settings whose allowlist names the loopback port of each fake tenant it will open."""
     values: dict[str, Any] = {
         "api_tokens": [TOKEN],
-        "allowed_hosts": ["127.0.0.1"],
+        "allowed_hosts": [f"127.0.0.1:{port}" for port in tenant_ports],
         "max_enrollments": 12,
         "step_timeout_s": 15,
         "artifacts_dir": tmp / "artifacts",
@@ -31,9 +32,9 @@ def bridge_settings(tmp: Path, **overrides: Any) -> BridgeSettings:
 
 @pytest.fixture(scope="session")
 def bridge_server(
-    tmp_path_factory: pytest.TempPathFactory, bridge_host: BridgeHost
+    tmp_path_factory: pytest.TempPathFactory, bridge_host: BridgeHost, fake_server: ServerThread
 ) -> Iterator[HostedBridge]:
-    settings = bridge_settings(tmp_path_factory.mktemp("bridge"))
+    settings = bridge_settings(tmp_path_factory.mktemp("bridge"), fake_server.port)
     with bridge_host.serve(settings) as server:
         yield server
 

@@ -219,9 +219,9 @@ def test_five_parallel_enrollments_stay_isolated(
 
 
 def test_idle_enrollments_expire_and_close(
-    bridge_host: BridgeHost, tmp_path: Path, fake: FakeTenantClient
+    bridge_host: BridgeHost, tmp_path: Path, fake: FakeTenantClient, fake_server: ServerThread
 ) -> None:
-    settings = bridge_settings(tmp_path, idle_ttl_s=1.0, reap_interval_s=0.2)
+    settings = bridge_settings(tmp_path, fake_server.port, idle_ttl_s=1.0, reap_interval_s=0.2)
     with (
         bridge_host.serve(settings) as server,
         httpx.Client(
@@ -245,9 +245,9 @@ def test_idle_enrollments_expire_and_close(
 
 
 def test_session_limit_is_429_with_retry_after(
-    bridge_host: BridgeHost, tmp_path: Path, fake: FakeTenantClient
+    bridge_host: BridgeHost, tmp_path: Path, fake: FakeTenantClient, fake_server: ServerThread
 ) -> None:
-    settings = bridge_settings(tmp_path, max_enrollments=1)
+    settings = bridge_settings(tmp_path, fake_server.port, max_enrollments=1)
     with (
         bridge_host.serve(settings) as server,
         httpx.Client(

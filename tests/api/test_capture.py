@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 
+from bridge.serving import ServerThread
 from guardian_bridge_fake.harness import FakeTenantClient
 from tests.api.conftest import TOKEN, bridge_settings
 from tests.hosting import BridgeHost
@@ -88,10 +89,10 @@ def test_calls_cursor_returns_only_newer_calls(
 
 
 def test_unredacted_capture_is_an_explicit_setting(
-    bridge_host: BridgeHost, tmp_path: Path, fake: FakeTenantClient
+    bridge_host: BridgeHost, tmp_path: Path, fake: FakeTenantClient, fake_server: ServerThread
 ) -> None:
     fake.set_experience("classic")
-    settings = bridge_settings(tmp_path, capture_unredacted=True)
+    settings = bridge_settings(tmp_path, fake_server.port, capture_unredacted=True)
     with (
         bridge_host.serve(settings) as server,
         httpx.Client(

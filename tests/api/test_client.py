@@ -81,6 +81,7 @@ def inbox_tenant(
     with ServerThread(tenant_app) as tenant:
         settings = bridge_settings(
             tmp_path_factory.mktemp("inbox-bridge"),
+            tenant.port,
             otp_inbox_secret=INBOX_SECRET,
             auth0_domain=tenant.base_url,
             auth0_client_id="fake-client",
@@ -365,8 +366,10 @@ def test_malformed_phone_is_refused_without_being_echoed(
     assert info.value.enrollment_id == eid
 
 
-def test_session_limit_raises_with_retry_after(tmp_path: Path, fake: FakeTenantClient) -> None:
-    app = create_app(bridge_settings(tmp_path, max_enrollments=1))
+def test_session_limit_raises_with_retry_after(
+    tmp_path: Path, fake: FakeTenantClient, fake_server: ServerThread
+) -> None:
+    app = create_app(bridge_settings(tmp_path, fake_server.port, max_enrollments=1))
     with ServerThread(app) as server, BridgeClient(server.base_url, TOKEN) as client:
         first = client.start(fake.create_ticket()["ticket_url"])
         with pytest.raises(SessionLimitError) as info:

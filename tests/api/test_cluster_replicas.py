@@ -25,7 +25,7 @@ from bridge import models as m
 from bridge.access import fingerprint
 from bridge.cluster.directory import Directory, Entry
 from bridge.cluster.store import Store
-from bridge.serving import free_port
+from bridge.serving import ServerThread, free_port
 from guardian_bridge_fake.harness import FakeTenantClient
 from tests.api.conftest import TOKEN, bridge_settings
 from tests.cluster.redis_server import RedisServer
@@ -46,7 +46,7 @@ SECRET = "cluster-inbox-secret"
 
 @pytest.fixture
 def replicas(
-    tmp_path: Path, bridge_host: BridgeHost, redis: RedisServer
+    tmp_path: Path, bridge_host: BridgeHost, redis: RedisServer, fake_server: ServerThread
 ) -> Iterator[Callable[..., list[HostedBridge]]]:
     """Starts two replicas of one cluster with the given setting overrides."""
     bridges: list[HostedBridge] = []
@@ -56,6 +56,7 @@ def replicas(
             port = free_port()
             settings = bridge_settings(
                 tmp_path / name,
+                fake_server.port,
                 redis_url=redis.url,
                 replica_id=f"replica-{name}-{port}",
                 advertise_url=f"http://127.0.0.1:{port}",

@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from bridge.serving import ServerThread
 from guardian_bridge_fake.harness import FakeTenantClient
 from tests.api.conftest import TOKEN, bridge_settings
 from tests.hosting import BridgeHost, HostedBridge
@@ -18,9 +19,11 @@ PHONE = "+14155550123"
 
 
 @pytest.fixture(scope="module")
-def inbox_bridge(tmp_path_factory: pytest.TempPathFactory, bridge_host: BridgeHost) -> Iterator[HostedBridge]:
+def inbox_bridge(
+    tmp_path_factory: pytest.TempPathFactory, bridge_host: BridgeHost, fake_server: ServerThread
+) -> Iterator[HostedBridge]:
     settings = bridge_settings(
-        tmp_path_factory.mktemp("delivery"), otp_inbox_secret="s3cret", inbox_wait_s=1.0
+        tmp_path_factory.mktemp("delivery"), fake_server.port, otp_inbox_secret="s3cret", inbox_wait_s=1.0
     )
     with bridge_host.serve(settings) as server:
         yield server

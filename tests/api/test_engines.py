@@ -78,10 +78,13 @@ def test_the_guardian_url_given_is_the_one_used(api: httpx.Client, fake: FakeTen
 
 
 @pytest.fixture(scope="module")
-def browserless(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
+def browserless(
+    tmp_path_factory: pytest.TempPathFactory, fake_server: ServerThread
+) -> Iterator[httpx.Client]:
     """A bridge whose browser cannot start, defaulting to the protocol engine."""
     settings = bridge_settings(
         tmp_path_factory.mktemp("browserless"),
+        fake_server.port,
         browser_executable=str(Path("/nonexistent/chromium")),
         default_engine="protocol",
     )

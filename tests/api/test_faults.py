@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from bridge.serving import ServerThread
+from bridge.serving import ServerThread, free_port
 from guardian_bridge_fake.app import create_app as create_fake
 from guardian_bridge_fake.harness import FakeTenantClient
 from tests.api.conftest import TOKEN, bridge_settings
@@ -22,9 +22,23 @@ CODE_ENDPOINT = {"classic": "verify-otp", "universal": "u/mfa-sms-enrollment-ver
 
 
 @pytest.fixture(scope="module")
-def quick_bridge(bridge_host: BridgeHost, tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostedBridge]:
+def vanishing_port() -> int:
+    """The port of the tenant that goes away mid-enrollment, chosen before the bridge so its allowlist
+    can name it."""
+    return free_port()
+
+
+@pytest.fixture(scope="module")
+def quick_bridge(
+    bridge_host: BridgeHost,
+    tmp_path_factory: pytest.TempPathFactory,
+    fake_server: ServerThread,
+    vanishing_port: int,
+) -> Iterator[HostedBridge]:
     """A bridge with a short step timeout, so a hanging tenant shows within the test's patience."""
-    settings = bridge_settings(tmp_path_factory.mktemp("faults"), step_timeout_s=3)
+    settings = bridge_settings(
+        tmp_path_factory.mktemp("faults"), fake_server.port, vanishing_port, step_timeout_s=3
+    )
     with bridge_host.serve(settings) as server:
         yield server
 
@@ -95,9 +109,9 @@ def test_a_slow_tenant_still_completes(
 
 @pytest.mark.parametrize("experience", ["classic", "universal"])
 def test_the_tenant_going_away_mid_enrollment(
-    tmp_path: Path, quick: httpx.Client, experience: str, engine: str
+    tmp_path: Path, quick: httpx.Client, experience: str, engine: str, vanishing_port: int
 ) -> None:
-    tenant = ServerThread(create_fake(experience=experience))  # type: ignore[arg-type]
+    tenant = ServerThread(create_fake(experience=experience), port=vanishing_port)  # type: ignore[arg-type]
     tenant.start()
     fake = FakeTenantClient(tenant.base_url)
     try:

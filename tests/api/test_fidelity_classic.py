@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from bridge.serving import ServerThread
 from guardian_bridge_fake.harness import FakeTenantClient
 from tests.api.conftest import TOKEN, bridge_settings
 from tests.hosting import BridgeHost, HostedBridge
@@ -33,9 +34,11 @@ def classic(fake: FakeTenantClient) -> None:
 
 @pytest.fixture(scope="module")
 def classic_texts_server(
-    tmp_path_factory: pytest.TempPathFactory, bridge_host: BridgeHost
+    tmp_path_factory: pytest.TempPathFactory, bridge_host: BridgeHost, fake_server: ServerThread
 ) -> Iterator[HostedBridge]:
-    settings = bridge_settings(tmp_path_factory.mktemp("classic-texts"), classic_texts=OWN_TEXTS)
+    settings = bridge_settings(
+        tmp_path_factory.mktemp("classic-texts"), fake_server.port, classic_texts=OWN_TEXTS
+    )
     with bridge_host.serve(settings) as server:
         yield server
 

@@ -38,11 +38,14 @@ schema = schemathesis.openapi.from_dict(SPEC)
 
 
 @pytest.fixture(scope="module")
-def fuzz_bridge(bridge_host: BridgeHost, tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostedBridge]:
+def fuzz_bridge(
+    bridge_host: BridgeHost, tmp_path_factory: pytest.TempPathFactory, fake_server: ServerThread
+) -> Iterator[HostedBridge]:
     """A bridge of its own: hundreds of refused creations must not drain the shared bridge's per-token
     rate limit for the tests that follow; the inbox is on so its route is fuzzed past the switch."""
     settings_ = bridge_settings(
         tmp_path_factory.mktemp("fuzz"),
+        fake_server.port,
         create_rate_per_minute=100_000,
         otp_inbox_secret="fuzz-inbox-secret",
     )

@@ -32,10 +32,10 @@ def _client(server: ServerThread | HostedBridge) -> httpx.Client:
 
 
 @pytest.fixture
-def own_bridge(tmp_path: Path) -> Iterator[tuple[ServerThread, set[int]]]:
+def own_bridge(tmp_path: Path, fake_server: ServerThread) -> Iterator[tuple[ServerThread, set[int]]]:
     """A bridge with its own browser; yields it and the Chromium main process ids it launched."""
     before = browser_processes()
-    server = ServerThread(create_app(bridge_settings(tmp_path, step_timeout_s=8)))
+    server = ServerThread(create_app(bridge_settings(tmp_path, fake_server.port, step_timeout_s=8)))
     server.start()
     try:
         yield server, browser_processes() - before
@@ -95,9 +95,11 @@ def test_browser_crash_fails_in_flight_enrollments_and_relaunches(
     assert not _wait_gone(launched), "the killed browser left a process behind"
 
 
-def test_no_chromium_is_left_after_shutdown(tmp_path: Path, fake: FakeTenantClient) -> None:
+def test_no_chromium_is_left_after_shutdown(
+    tmp_path: Path, fake: FakeTenantClient, fake_server: ServerThread
+) -> None:
     before = browser_processes()
-    server = ServerThread(create_app(bridge_settings(tmp_path)))
+    server = ServerThread(create_app(bridge_settings(tmp_path, fake_server.port)))
     server.start()
     launched = browser_processes() - before
     with _client(server) as client:
@@ -150,7 +152,9 @@ def test_requests_to_hosts_outside_the_allowlist_never_leave_the_browser(
 ) -> None:
     # /bounce is made a ticket route here so that the redirect it answers is what gets tested.
     ticket_paths = ["/guardian/enroll", "/bounce"]
-    settings = bridge_settings(tmp_path, step_timeout_s=2, save_screenshots=True, ticket_paths=ticket_paths)
+    settings = bridge_settings(
+        tmp_path, hostile_site.port, step_timeout_s=2, save_screenshots=True, ticket_paths=ticket_paths
+    )
     internal_host = f"localhost:{sentinel[0].port}"
     with bridge_host.serve(settings) as server, _client(server) as client:
         response = client.post(
@@ -224,9 +228,9 @@ def test_oversized_bodies_are_refused(api: httpx.Client) -> None:
 
 
 def test_traces_are_opt_in_private_and_deleted_with_the_enrollment(
-    bridge_host: BridgeHost, tmp_path: Path, fake: FakeTenantClient
+    bridge_host: BridgeHost, tmp_path: Path, fake: FakeTenantClient, fake_server: ServerThread
 ) -> None:
-    settings = bridge_settings(tmp_path, trace=True, retention_s=0.5, reap_interval_s=0.2)
+    settings = bridge_settings(tmp_path, fake_server.port, trace=True, retention_s=0.5, reap_interval_s=0.2)
     with bridge_host.serve(settings) as server, _client(server) as client:
         eid = client.post("/v1/enrollments", json={"ticket_url": fake.create_ticket()["ticket_url"]}).json()[
             "id"
@@ -246,7 +250,7 @@ def test_nothing_is_written_to_disk_by_default(
     bridge_host: BridgeHost, tmp_path: Path, hostile_site: ServerThread
 ) -> None:
     with (
-        bridge_host.serve(bridge_settings(tmp_path, step_timeout_s=2)) as server,
+        bridge_host.serve(bridge_settings(tmp_path, hostile_site.port, step_timeout_s=2)) as server,
         _client(server) as client,
     ):
         response = client.post(

@@ -37,6 +37,7 @@ class Pair:
         )
         settings = bridge_settings(
             tmp,
+            fake_port,
             otp_inbox_secret=SECRET,
             inbox_wait_s=20,
             auth0_domain=fake_url,

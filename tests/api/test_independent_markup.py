@@ -5,6 +5,7 @@ field. Only the documented routes, texts and form fields are the same, which is 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -14,7 +15,9 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from bridge.serving import ServerThread
+from tests.api.conftest import TOKEN, bridge_settings
 from tests.api.imitation import drive_full_script
+from tests.hosting import BridgeHost
 
 RECOVERY = "ABCD1234EFGH5678IJKL9012"
 CODE = "246810"
@@ -104,6 +107,18 @@ ROUTES = [
 def other_widget() -> Iterator[ServerThread]:
     with ServerThread(Starlette(routes=ROUTES)) as server:
         yield server
+
+
+@pytest.fixture
+def api(bridge_host: BridgeHost, tmp_path: Path, other_widget: ServerThread) -> Iterator[httpx.Client]:
+    """A bridge of its own whose allowlist names this widget's port (the shared one names the fake's)."""
+    with (
+        bridge_host.serve(bridge_settings(tmp_path, other_widget.port)) as server,
+        httpx.Client(
+            base_url=server.base_url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=60
+        ) as client,
+    ):
+        yield client
 
 
 @pytest.mark.parametrize("engine", ["browser", "protocol", "auto"])

@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bridge.serving import ServerThread
 from guardian_bridge_fake.harness import FakeTenantClient
 from tests.api.conftest import TOKEN, bridge_settings
 from tests.hosting import BridgeHost
@@ -67,9 +68,11 @@ async def _enroll(client: httpx.AsyncClient, fake: FakeTenantClient, ticket_url:
 
 @pytest.mark.timeout(90)
 def test_a_burst_of_30_completes_or_is_refused_cleanly_and_leaks_nothing(
-    bridge_host: BridgeHost, tmp_path: Path, fake: FakeTenantClient
+    bridge_host: BridgeHost, tmp_path: Path, fake: FakeTenantClient, fake_server: ServerThread
 ) -> None:
-    settings = bridge_settings(tmp_path, max_enrollments=SESSIONS, queue_timeout_s=2, max_queue=QUEUE)
+    settings = bridge_settings(
+        tmp_path, fake_server.port, max_enrollments=SESSIONS, queue_timeout_s=2, max_queue=QUEUE
+    )
     phones = [f"+1415555{300 + n:04d}" for n in range(BURST)]
     tickets = [fake.create_ticket()["ticket_url"] for _ in phones]
 

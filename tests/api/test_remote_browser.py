@@ -65,9 +65,9 @@ def playwright_server(tmp_path: Path) -> Iterator[str]:
 
 
 def test_enrollment_through_a_remote_browser(
-    tmp_path: Path, playwright_server: str, fake: FakeTenantClient
+    tmp_path: Path, playwright_server: str, fake: FakeTenantClient, fake_server: ServerThread
 ) -> None:
-    settings = bridge_settings(tmp_path, browser_ws_endpoint=playwright_server)
+    settings = bridge_settings(tmp_path, fake_server.port, browser_ws_endpoint=playwright_server)
     with (
         ServerThread(create_app(settings)) as server,
         httpx.Client(

@@ -97,11 +97,11 @@ def test_contexts_spread_over_live_servers_and_a_dead_one_is_skipped(servers: li
 
 
 def test_a_bridge_enrolls_through_a_list_of_servers(
-    servers: list[PlaywrightServer], tmp_path: Path, fake: FakeTenantClient
+    servers: list[PlaywrightServer], tmp_path: Path, fake: FakeTenantClient, fake_server: ServerThread
 ) -> None:
     nobody = f"ws://127.0.0.1:{free_port()}/nothing-listens-here"
     endpoints = ",".join([nobody, *(s.endpoint for s in servers)])
-    settings = bridge_settings(tmp_path, browser_ws_endpoint=endpoints)
+    settings = bridge_settings(tmp_path, fake_server.port, browser_ws_endpoint=endpoints)
     auth = {"Authorization": f"Bearer {TOKEN}"}
     with (
         ServerThread(create_app(settings)) as server,

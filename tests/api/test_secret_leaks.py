@@ -269,7 +269,9 @@ def _leaks(
     """Runs every flow through a fresh bridge and returns where each secret was found, by kind."""
     corpus = Corpus()
     artifacts = tmp_path / "artifacts"
-    server = ServerThread(create_app(bridge_settings(tmp_path, artifacts_dir=artifacts, **overrides)))
+    server = ServerThread(
+        create_app(bridge_settings(tmp_path, fake_server.port, artifacts_dir=artifacts, **overrides))
+    )
     harness_threads = {"MainThread", f"uvicorn:{fake_server.port}"}  # ServerThread's thread names
     with (
         production_logs(harness_threads) as logs,

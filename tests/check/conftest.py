@@ -37,10 +37,12 @@ def committed(flavour: str) -> Contract:
 
 
 @pytest.fixture(scope="session")
-def check_bridge(tmp_path_factory: pytest.TempPathFactory, bridge_host: BridgeHost) -> Iterator[HostedBridge]:
+def check_bridge(
+    tmp_path_factory: pytest.TempPathFactory, bridge_host: BridgeHost, fake_server: ServerThread
+) -> Iterator[HostedBridge]:
     values: dict[str, Any] = {
         "api_tokens": [TOKEN],
-        "allowed_hosts": ["127.0.0.1"],
+        "allowed_hosts": [f"127.0.0.1:{fake_server.port}"],
         "step_timeout_s": 6,
         "max_enrollments": 6,
         "artifacts_dir": tmp_path_factory.mktemp("check") / "artifacts",

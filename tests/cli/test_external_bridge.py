@@ -33,9 +33,11 @@ action.onExecuteSendPhoneMessage({ message_options: options, secrets }, {}).then
 
 @pytest.fixture(scope="module")
 def running_bridge(
-    bridge_host: BridgeHost, tmp_path_factory: pytest.TempPathFactory
+    bridge_host: BridgeHost, tmp_path_factory: pytest.TempPathFactory, fake_server: ServerThread
 ) -> Iterator[HostedBridge]:
-    settings = bridge_settings(tmp_path_factory.mktemp("bridge"), otp_inbox_secret=INBOX_SECRET)
+    settings = bridge_settings(
+        tmp_path_factory.mktemp("bridge"), fake_server.port, otp_inbox_secret=INBOX_SECRET
+    )
     with bridge_host.serve(settings) as server:
         yield server
 

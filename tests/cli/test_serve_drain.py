@@ -41,7 +41,7 @@ def test_sigterm_drains_then_exits_cleanly(
     env = {
         **env,
         "BRIDGE_API_TOKENS": TOKEN,
-        "BRIDGE_ALLOWED_HOSTS": "127.0.0.1",
+        "BRIDGE_ALLOWED_HOSTS": fake.base_url.removeprefix("http://"),  # 127.0.0.1:<the fake's port>
         "BRIDGE_DRAIN_TIMEOUT_S": "4",
     }
     log = tmp_path / "serve.log"

@@ -228,7 +228,7 @@ class Cluster:
             BRIDGE_REDIS_URL=f"redis://127.0.0.1:{self.redis_port}/0",
             BRIDGE_REPLICA_ID=self.replica_id(index),
             BRIDGE_ADVERTISE_URL=self.replica_url(index),
-            BRIDGE_ALLOWED_HOSTS="127.0.0.1",
+            BRIDGE_ALLOWED_HOSTS=",".join(f"127.0.0.1:{port}" for port in self.fake_ports.values()),
             BRIDGE_HEARTBEAT_TTL_S=str(HEARTBEAT_TTL_S),
             BRIDGE_DRAIN_TIMEOUT_S=str(DRAIN_TIMEOUT_S),
             BRIDGE_INBOX_WAIT_S="30",

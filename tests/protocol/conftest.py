@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import pytest_asyncio
@@ -17,7 +18,12 @@ from bridge.urls import HostPolicy
 from guardian_bridge_fake.harness import FakeTenantClient
 
 PHONE = "+14155550123"
-LOOPBACK = HostPolicy.of(["127.0.0.1"])
+
+
+def loopback(*urls: str) -> HostPolicy:
+    """The allowlist a set-up with tenants on this machine writes: each URL's loopback port, exactly."""
+    return HostPolicy.of([f"127.0.0.1:{urlsplit(url).port}" for url in urls])
+
 
 Opener = Callable[..., Awaitable[ProtocolDriver]]
 
@@ -42,7 +48,7 @@ async def open_driver(calls: CallLog, tmp_path: Path) -> AsyncIterator[Opener]:
     async def run(ticket_url: str, timeout_s: float = 5.0, **options: object) -> ProtocolDriver:
         driver = await open_protocol(
             ticket_url,
-            policy=options.pop("policy", LOOPBACK),  # type: ignore[arg-type]
+            policy=options.pop("policy", loopback(ticket_url)),  # type: ignore[arg-type]
             timeout_s=timeout_s,
             sink=calls,
             redactor=calls.redactor,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from bridge.artifacts import Artifacts
 from bridge.call_log import CallLog
@@ -14,7 +15,9 @@ from guardian_bridge_fake.harness import FakeTenantClient
 
 
 async def test_a_session_on_the_seam(flavour: str, fake: FakeTenantClient, tmp_path: Path) -> None:
-    settings = BridgeSettings(allowed_hosts=["127.0.0.1"], artifacts_dir=tmp_path)
+    settings = BridgeSettings(
+        allowed_hosts=[f"127.0.0.1:{urlsplit(fake.base_url).port}"], artifacts_dir=tmp_path
+    )
     protocol = ProtocolEngine(settings)
     engine: Engine = protocol  # mypy checks it fits the seam
     redactor = Redactor()

@@ -24,7 +24,7 @@ from tests.api.test_independent_classic import ROUTES as OTHER_CLASSIC
 from tests.api.test_independent_markup import CODE as OTHER_CODE
 from tests.api.test_independent_markup import RECOVERY as OTHER_RECOVERY
 from tests.api.test_independent_markup import ROUTES as OTHER_UNIVERSAL
-from tests.protocol.conftest import LOOPBACK, PHONE, Opener
+from tests.protocol.conftest import PHONE, Opener, loopback
 
 POSTED: list[dict[str, str]] = []
 
@@ -153,19 +153,19 @@ async def test_auto_picks_protocol_for_the_fake_without_using_the_ticket(
     flavour: str, fake: FakeTenantClient
 ) -> None:
     ticket = fake.create_ticket()
-    choice = await choose_engine(ticket["ticket_url"], LOOPBACK, 5.0)
+    choice = await choose_engine(ticket["ticket_url"], loopback(fake.base_url), 5.0)
     assert (choice.engine, choice.flavour and choice.flavour.value) == ("protocol", flavour), choice
     assert fake.ticket_info(ticket["ticket_id"])["used"] is False
 
 
 async def test_auto_on_the_differently_built_widgets(open_driver: Opener) -> None:
     with ServerThread(Starlette(routes=OTHER_CLASSIC)) as classic:
-        choice = await choose_engine(f"{classic.base_url}/guardian/enroll", LOOPBACK, 5.0)
+        choice = await choose_engine(f"{classic.base_url}/guardian/enroll", loopback(classic.base_url), 5.0)
         # Its script calls a Guardian API it never declares: only a browser can find it.
         assert choice.engine == "browser", choice
     with ServerThread(Starlette(routes=OTHER_UNIVERSAL)) as universal:
         url = f"{universal.base_url}/guardian/enroll"
-        choice = await choose_engine(url, LOOPBACK, 5.0)
+        choice = await choose_engine(url, loopback(url), 5.0)
         assert (choice.engine, choice.reason) == ("protocol", choice.reason)
         driver = await open_driver(url)
         assert (await driver.ready()).kind == "ok"
@@ -179,10 +179,11 @@ async def test_auto_on_the_differently_built_widgets(open_driver: Opener) -> Non
 
 
 async def test_auto_falls_back_to_the_browser(odd_tenant: ServerThread) -> None:
-    gone = await choose_engine(f"http://127.0.0.1:{free_port()}/guardian/enroll", LOOPBACK, 2.0)
+    nobody = f"http://127.0.0.1:{free_port()}/guardian/enroll"
+    gone = await choose_engine(nobody, loopback(nobody), 2.0)
     assert gone.engine == "browser"
     assert "could not be read" in gone.reason
     novel = await choose_engine(
-        f"{odd_tenant.base_url}/guardian/enroll?to=/u/brand-new-screen", LOOPBACK, 2.0
+        f"{odd_tenant.base_url}/guardian/enroll?to=/u/brand-new-screen", loopback(odd_tenant.base_url), 2.0
     )
     assert novel.engine == "browser", novel

@@ -7,7 +7,7 @@ from bridge.phone import parse_e164
 from bridge.protocol.open import resume_protocol
 from bridge.protocol.state import ProtocolState
 from guardian_bridge_fake.harness import FakeTenantClient
-from tests.protocol.conftest import LOOPBACK, PHONE, Opener
+from tests.protocol.conftest import PHONE, Opener, loopback
 
 
 async def test_an_enrollment_goes_on_from_its_saved_state(
@@ -21,7 +21,9 @@ async def test_an_enrollment_goes_on_from_its_saved_state(
     await first.close()  # the first client, its cookies and its connections are gone
     assert len(saved) < 4096
 
-    again = await resume_protocol(ProtocolState.from_json(saved), policy=LOOPBACK, timeout_s=5.0, sink=calls)
+    again = await resume_protocol(
+        ProtocolState.from_json(saved), policy=loopback(fake.base_url), timeout_s=5.0, sink=calls
+    )
     try:
         assert await again.screen_name() == "code"
         assert (await again.resend()).kind == "ok"

@@ -42,7 +42,7 @@ def web_bridge(
     """A bridge serving its console, with two API tokens, on the session's shared bridge Chromium."""
     settings = BridgeSettings(
         api_tokens=[TOKEN_A, TOKEN_B],
-        allowed_hosts=["127.0.0.1"],
+        allowed_hosts=[f"127.0.0.1:{fake_server.port}"],
         console=True,
         auth0_domain=fake_server.base_url,
         auth0_client_id="fake-client",
