@@ -142,6 +142,7 @@ def print_tables(result: dict[str, Any], console: Console) -> None:
     console.print(memory)
 
     _engines_table(result, console)
+    _cluster_table(result, console)
 
     soak = result.get("soak", {})
     growth = ", ".join(f"{k.removesuffix('_mib')} {v:+.1f}" for k, v in soak.get("growth_mib", {}).items())
@@ -199,4 +200,46 @@ def _engines_table(result: dict[str, Any], console: Console) -> None:
     console.print(
         f"Protocol engine memory: {_fmt(memory.get('kib_per_enrollment'))} KiB per open enrollment "
         f"({memory.get('open')} open)"
+    )
+
+
+def _cluster_table(result: dict[str, Any], console: Console) -> None:
+    """Protocol-engine throughput with one and two replicas behind haproxy, and the forwarded step."""
+    section = result.get("cluster", {})
+    if "skipped" in section:
+        console.print(f"Cluster: {section['skipped']}")
+        return
+    tput = section.get("throughput", {})
+    clients = next((row["clients"] for row in tput.values()), None)
+    table = Table(
+        title=f"Cluster (protocol engine, Classic, {clients} clients through haproxy, one Redis)",
+        caption="p50/p95: enrollment, ms; CPU r1/r2: each replica's server process per enrollment, ms",
+    )
+    columns = ("replicas", "ok/fail", "per min", "x one", "p50", "p95", "CPU r1", "CPU r2", "busy %")
+    for column in columns:
+        table.add_column(column, justify="right")
+    for replicas in ("1", "2"):
+        row = tput.get(replicas)
+        if row is None:
+            continue
+        scale = 1.0 if replicas == "1" else result.get("cluster_scaling_2")
+        table.add_row(
+            replicas,
+            f"{row['completed']}/{row['failed']}",
+            _fmt(row["throughput_per_min"], 0),
+            _fmt(scale, 2),
+            _fmt(row["p50_ms"], 1),
+            _fmt(row["p95_ms"], 1),
+            *(_fmt(v, 1) for v in row["replica_cpu_ms_per_enrollment"]),
+            _fmt(row["machine_busy_pct"], 0),
+        )
+    console.print(table)
+    forward = section.get("forward", {})
+    p50 = forward.get("p50_ms", {})
+    console.print(
+        f"Forwarded to the owner ({forward.get('pairs')} pairs, p50 ms, direct / forwarded / added): "
+        f"{forward.get('engine')} {forward.get('step')} step {_fmt(p50.get('step_direct'), 2)} / "
+        f"{_fmt(p50.get('step_forwarded'), 2)} / {_fmt(result.get('forward_overhead_ms'), 2)}; "
+        f"GET /v1/enrollments/{{id}} {_fmt(p50.get('read_direct'), 2)} / "
+        f"{_fmt(p50.get('read_forwarded'), 2)} / {_fmt(forward.get('read_overhead_ms'), 2)}"
     )

@@ -2,7 +2,8 @@
 
 Order matters: the A/B runs come first (a warm but unloaded bridge); memory and the soak follow, on a
 bridge that has only run enrollments one at a time; the concurrency curve comes last because a burst
-leaves every heap at its high-water mark. The leak check runs after everything has shut down.
+leaves every heap at its high-water mark. The cluster run (its own Redis, replicas and haproxy) follows
+once that bridge has shut down. The leak check runs after everything has shut down.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 
 from playwright.sync_api import sync_playwright
 
-from bench import baseline, concurrency, engines, memory, overhead, servers, soak
+from bench import baseline, cluster, concurrency, engines, memory, overhead, servers, soak
 from bench.facts import load_average, machine
 from bench.procs import MARKER_ENV, reap_marked, tree, wait_for_no_survivors
 from bench.sizes import Sizes
@@ -61,6 +62,12 @@ def run(sizes: Sizes, log: Log) -> dict[str, Any]:
             for name in ("fake.log", "bridge.log"):
                 log(f"last lines of {name}:\n{_tail(Path(tmp) / name)}")
             raise
+        # After the single bridge has gone, so the replicas have the machine to themselves; before the
+        # leak check, which covers the cluster's processes too (they carry the marker).
+        env = servers.child_env(MARKER_ENV, marker)
+        token = secrets.token_urlsafe(24)
+        result.update(cluster.measure(sizes, env, token, chromium, Path(tmp) / "cluster", log))
+        result["machine"]["load_average_at_end"] = load_average()
         log("checking for processes left behind")
         left = wait_for_no_survivors(marker, SHUTDOWN_GRACE_S)
         result["leaked_processes"] = len(left)

@@ -26,11 +26,46 @@ class Sizes:
     engine_open: int = 48
     # Throughput of each engine at these client counts (the figure is at 16).
     engine_levels: tuple[int, ...] = (1, 4, 16)
+    # The cluster run: protocol enrollments through haproxy by this many clients, about
+    # ``cluster_runs`` per replica count split over ``cluster_rounds`` alternating measurements, and
+    # pairs of phone steps (one sent to the owner, one forwarded) for the forwarding overhead.
+    cluster_clients: int = 8
+    cluster_runs: int = 480
+    cluster_rounds: int = 3
+    forward_pairs: int = 40
 
 
 FULL = Sizes("full", 30, (1, 4, 8, 16, 32), 24, 3, 16, 300, engine_runs=30, engine_open=48)
-QUICK = Sizes("quick", 5, (1, 4, 8), 6, 2, 16, 20, engine_runs=8, engine_open=48)
+QUICK = Sizes(
+    "quick",
+    5,
+    (1, 4, 8),
+    6,
+    2,
+    16,
+    20,
+    engine_runs=8,
+    engine_open=48,
+    cluster_runs=160,
+    cluster_rounds=2,
+    forward_pairs=20,
+)
 # For the smoke test: every code path once, nothing statistically meaningful.
-TINY = Sizes("tiny", 1, (1,), 1, 1, 2, 2, engine_runs=1, engine_open=2, engine_levels=(1,))
+TINY = Sizes(
+    "tiny",
+    1,
+    (1,),
+    1,
+    1,
+    2,
+    2,
+    engine_runs=1,
+    engine_open=2,
+    engine_levels=(1,),
+    cluster_clients=2,
+    cluster_runs=4,
+    cluster_rounds=1,
+    forward_pairs=1,
+)
 
 BY_MODE: dict[Mode, Sizes] = {"full": FULL, "quick": QUICK, "tiny": TINY}
