@@ -143,6 +143,8 @@ def _combined(levels: list[concurrency.Level], cpu_s: list[float]) -> dict[str, 
         "failed": sum(len(lv.failures) for lv in levels),
         "wall_s": round(wall, 2),
         "throughput_per_min": ratio(len(durations) * 60, wall),
+        # Each measurement's own figure, in the order run: a drift through the run shows here.
+        "throughput_per_min_by_run": [lv.as_json()["throughput_per_min"] for lv in levels],
         "p50_ms": median(durations),
         "p95_ms": percentile(durations, 95),
         "machine_busy_pct": sum(busy) / len(busy) * 100,
