@@ -169,7 +169,7 @@ def enroll(
     """Enroll one phone from start to finish, showing each step as it happens.
 
     Without --bridge, a bridge starts inside this command: BRIDGE_* settings
-    as for [bold]serve[/bold], plus the ticket URL's host as an allowed host.
+    as for [bold]serve[/bold], plus the ticket URL's host and port as allowed.
     The recovery code is printed last; phones are masked, codes never echoed.
 
     [bold]--code-from inbox[/bold]: the bridge's OTP inbox takes the code from the

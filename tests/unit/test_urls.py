@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bridge.errors import TicketUrlRejectedError
-from bridge.urls import HostPolicy, check_ticket_url, numeric_host_address
+from bridge.urls import HostPolicy, check_ticket_url, numeric_host_address, origin_entry
 
 DEFAULT = HostPolicy.of(["*.auth0.com"])
 LOCAL = HostPolicy.of(["*.auth0.com", "127.0.0.1:8790"])
@@ -145,3 +145,23 @@ def test_wildcards_still_admit_names_over_https_only() -> None:
     assert not policy.allows_url("http://tenant.auth0.com/")
     assert not policy.allows_url("https://tenant.auth0.com:8790/")  # a local entry's port is its own
     assert policy.proxy_bypass() == "<-loopback>,https://*.auth0.com:443,127.0.0.1:8790"
+
+
+@pytest.mark.parametrize(
+    ("url", "entry"),
+    [
+        ("http://127.0.0.1:8790/guardian/enroll?ticket=x", "127.0.0.1:8790"),
+        ("http://127.0.0.1/guardian/enroll", "127.0.0.1:80"),  # a portless entry would be https on 443
+        ("https://127.0.0.1/guardian/enroll", "127.0.0.1"),
+        ("http://[::1]:9000/", "[::1]:9000"),
+        ("https://Tenant.Auth0.com/guardian/enroll", "tenant.auth0.com"),
+        ("login.example.com", "login.example.com"),  # BRIDGE_AUTH0_DOMAIN may be a bare domain
+        ("https://id.example.org:8443", "id.example.org:8443"),
+        ("", None),
+        ("https://host:notaport/", None),
+    ],
+)
+def test_origin_entry_is_the_entry_that_admits_exactly_that_origin(url: str, entry: str | None) -> None:
+    assert origin_entry(url) == entry
+    if entry is not None and "://" in url:
+        assert HostPolicy.of([entry]).allows_url(url)
