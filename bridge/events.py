@@ -17,21 +17,25 @@ class EventLog:
         self._events: list[Event] = []
         self._max = max_events
         self._seq = 0
-        self._changed = asyncio.Condition()
+        # Set (and replaced) on every change: readers wait on it without a lock, so a reader cancelled
+        # mid-wait (a client gone, a server stopping) leaves nothing half-held for the writer to trip on.
+        self._changed = asyncio.Event()
         self.closed = False
+
+    def _notify(self) -> None:
+        self._changed.set()
+        self._changed = asyncio.Event()
 
     async def emit(self, type_: EventType, data: dict[str, Any]) -> None:
         self._seq += 1
         self._events.append(Event(seq=self._seq, type=type_, at=datetime.now(UTC), data=data))
         if len(self._events) > self._max:
             del self._events[0]
-        async with self._changed:
-            self._changed.notify_all()
+        self._notify()
 
     async def close(self) -> None:
         self.closed = True
-        async with self._changed:
-            self._changed.notify_all()
+        self._notify()
 
     def after(self, seq: int) -> list[Event]:
         return [e for e in self._events if e.seq > seq]
@@ -40,20 +44,19 @@ class EventLog:
         """Yields events after ``after`` as they come; yields None as a heartbeat; ends when closed."""
         cursor = after
         while True:
+            # Taken before the read below, with no await between: a change after the read sets it.
+            changed = self._changed
             pending = self.after(cursor)
             for event in pending:
                 cursor = event.seq
                 yield event
-            if self.closed and not self.after(cursor):
+            if pending:
+                continue
+            if self.closed:
                 return
-            async with self._changed:
-                # Checked under the lock: an emit between the read above and this wait is not missed.
-                if self.after(cursor) or self.closed:
-                    continue
-                try:
-                    await asyncio.wait_for(self._changed.wait(), heartbeat_s)
-                    timed_out = False
-                except TimeoutError:
-                    timed_out = True
-            if timed_out:
+            try:
+                # Not wait_for: on 3.11 it can swallow a cancellation that lands as the wait completes.
+                async with asyncio.timeout(heartbeat_s):
+                    await changed.wait()
+            except TimeoutError:
                 yield None

@@ -28,7 +28,10 @@ HTTP behaviour
   Answers served by a replica carry ``X-Bridge-Replica: <replica id>`` (the one that ran it).
 - Owner dead (heartbeat gone): the enrollment reads ``state: "failed"`` with
   ``last_error.code: "replica_lost"``; its event stream sends that ``state`` event and ends; steps answer
-  ``409 step_out_of_order``. Within heartbeat TTL + one check (about 5 s by default).
+  ``409 step_out_of_order``. A request that cannot reach the owner gets that answer within heartbeat
+  TTL + one check (about 5 s by default); the background sweep, which finds orphans nobody asks about,
+  waits for a second sweep to confirm the heartbeat is still gone, so a replica that stalled for a
+  moment is not taken for dead.
 - Protocol enrollments: their state (a few KiB, never logged) is written to Redis after every step; when
   their owner is dead or has drained, the replica that gets the next request adopts them under a Redis
   lock per enrollment and runs the step. Nothing is lost between steps. Captured calls before the move

@@ -55,6 +55,9 @@ class ClusterNode:
         self.heartbeat = Heartbeat(store, info, settings.heartbeat_ttl_s)
         self.draining = False
         self._handed_over: set[str] = set()  # enrollments this replica let go of while draining
+        # Replicas whose heartbeat the last sweep found missing: a sweep acts on an owner only when it is
+        # still missing one sweep later, so a replica that stalled for a moment is not taken for dead.
+        self._missing_last_sweep: set[str] = set()
         self._sweeper: asyncio.Task[None] | None = None
         self.limiter = SharedRateLimiter(
             store,
@@ -164,18 +167,25 @@ class ClusterNode:
     async def sweep(self) -> int:
         """Adopts the inbox protocol enrollments of dead or drained replicas (their code comes through the
         inbox, not through a caller's request that would adopt them) and marks browser enrollments of dead
-        replicas lost; returns how many it adopted."""
+        replicas lost; returns how many it adopted. An owner counts as dead here once two sweeps in a row
+        found its heartbeat gone (a request that cannot reach it decides sooner, see ``routing``)."""
         adopted = 0
+        missing: set[str] = set()
         for entry in await self.directory.all():
             if entry.state.terminal or entry.id in self._handed_over or self._holds(entry.id):
                 continue
             owner = await self.owner_of(entry)
             if owner is not None and not entry.handed_over:
                 continue
+            if owner is None and not entry.handed_over and entry.owner != self.replica_id:
+                missing.add(entry.owner)
+                if entry.owner not in self._missing_last_sweep:
+                    continue  # gone for the first time: confirmed (or not) by the next sweep
             if entry.engine == "browser" and owner is None:
                 await self.mark_lost(entry)
             elif entry.engine == "protocol" and entry.view.code_source == "inbox":
                 adopted += await self.adopt(entry) is not None
+        self._missing_last_sweep = missing
         return adopted
 
     def _holds(self, enrollment_id: str) -> bool:
