@@ -54,6 +54,10 @@ class Directory:
             async with redis.pipeline(transaction=True) as pipe:
                 pipe.set(keys.enrollment(entry.id), entry.model_dump_json(), px=self._keep_ms)
                 pipe.zadd(keys.enrollments, {entry.id: entry.view.created_at.timestamp()})
+                if entry.state.terminal:
+                    pipe.zrem(keys.open_enrollments, entry.id)
+                else:
+                    pipe.zadd(keys.open_enrollments, {entry.id: entry.view.created_at.timestamp()})
                 if protocol_state is not None:
                     pipe.set(keys.protocol_state(entry.id), protocol_state, px=self._keep_ms)
                 elif entry.state.terminal:
@@ -72,15 +76,22 @@ class Directory:
 
     async def all(self) -> list[Entry]:
         """Every enrollment still known, oldest first; ids whose entry expired are dropped from the index."""
+        return await self._entries(self._keys.enrollments)
+
+    async def open(self) -> list[Entry]:
+        """The enrollments not finished yet, oldest first."""
+        return [e for e in await self._entries(self._keys.open_enrollments) if not e.state.terminal]
+
+    async def _entries(self, index: str) -> list[Entry]:
         redis, keys = self._store.redis, self._keys
         with self._store.guard("listing the directory"):
             cutoff = time.time() - self._keep_ms / 1000
-            await redis.zremrangebyscore(keys.enrollments, "-inf", cutoff)
-            ids: list[str] = await redis.zrange(keys.enrollments, 0, -1)
+            await redis.zremrangebyscore(index, "-inf", cutoff)
+            ids: list[str] = await redis.zrange(index, 0, -1)
             raws = await redis.mget([keys.enrollment(i) for i in ids]) if ids else []
             gone = [i for i, raw in zip(ids, raws, strict=True) if raw is None]
             if gone:
-                await redis.zrem(keys.enrollments, *gone)
+                await redis.zrem(index, *gone)
         return [Entry.model_validate_json(raw) for raw in raws if raw]
 
 

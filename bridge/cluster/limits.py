@@ -62,7 +62,7 @@ class SharedRateLimiter:
 
 async def check_token_cap(directory: Directory, heartbeat: Heartbeat, owner: str, cap: int) -> None:
     """Refuses a start when ``owner`` already has ``cap`` open enrollments on live replicas."""
-    open_ = [e for e in await directory.all() if e.owner_token == owner and not e.state.terminal]
+    open_ = [e for e in await directory.open() if e.owner_token == owner]
     if len(open_) < cap:
         return
     alive: dict[str, bool] = {}

@@ -171,7 +171,7 @@ class ClusterNode:
         found its heartbeat gone (a request that cannot reach it decides sooner, see ``routing``)."""
         adopted = 0
         missing: set[str] = set()
-        for entry in await self.directory.all():
+        for entry in await self.directory.open():
             if entry.state.terminal or entry.id in self._handed_over or self._holds(entry.id):
                 continue
             owner = await self.owner_of(entry)

@@ -46,6 +46,12 @@ class Keys:
         """Sorted set of enrollment ids by creation time (the list's order)."""
         return f"{self.prefix}enrs"
 
+    @property
+    def open_enrollments(self) -> str:
+        """The same for enrollments not finished yet: what limits and the sweep read, so their cost follows
+        the enrollments in flight, not every one kept for the list."""
+        return f"{self.prefix}enrs:open"
+
     def protocol_state(self, enrollment_id: str) -> str:
         return f"{self.prefix}pstate:{enrollment_id}"
 

@@ -53,9 +53,13 @@ async def test_entries_and_protocol_state_are_shared_and_listed_oldest_first(red
         assert got.view.state is m.EnrollmentState.AWAITING_PHONE
         assert await other.protocol_state("enr_a") == "secret-state"
         assert [e.id for e in await other.all()] == ["enr_a", "enr_b"]
+        assert [e.id for e in await other.open()] == ["enr_a", "enr_b"]
         # Ending drops the protocol state: nothing secret outlives the enrollment.
         await directory.put(_entry("enr_a", state=m.EnrollmentState.COMPLETED))
         assert await other.protocol_state("enr_a") is None
+        # A finished enrollment stays listed but leaves what limits and the sweep read.
+        assert {e.id for e in await other.all()} == {"enr_a", "enr_b"}
+        assert [e.id for e in await other.open()] == ["enr_b"]
         assert await other.get("enr_missing") is None
     finally:
         await store.close()
