@@ -69,8 +69,8 @@ def serve(
 ) -> None:
     """Serve the HTTP API (settings come from [bold]BRIDGE_*[/bold] environment variables).
 
-    The bridge keeps its enrollments in memory, so it runs as one process; scale out with more
-    instances behind a router that keeps each enrollment on the instance that started it.
+    Without [bold]BRIDGE_REDIS_URL[/bold] the bridge keeps its enrollments in memory, as one process.
+    With it, run several replicas behind any load balancer: each answers for every enrollment.
     """
     import uvicorn
 
