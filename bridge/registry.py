@@ -137,16 +137,19 @@ class Registry:
         *,
         owner: str = OPEN_OWNER,
         user_id: str | None = None,
+        reserved_id: str | None = None,
     ) -> EnrollmentSession:
         """``owner``: the fingerprint of the token that starts it (``bridge.access``); ``user_id``: the
-        Auth0 user it enrolls, when known (binds OTP inbox messages to it)."""
+        Auth0 user it enrolls, when known (binds OTP inbox messages to it); ``reserved_id``: the id cluster
+        mode reserved for a new enrollment when it admitted the start (``enrollment_id`` is for one
+        another replica started)."""
         maker = self._engines.get(engine)
         if maker is None:
             raise InvalidRequestError(f"the {engine} engine is not available in this bridge")
         await self._admit(owner)
         settings = self.settings
         adopted = enrollment_id is not None  # cluster mode: one another replica started
-        enrollment_id = enrollment_id or new_enrollment_id()
+        enrollment_id = enrollment_id or reserved_id or new_enrollment_id()
         redactor = Redactor(enabled=not settings.capture_unredacted)
         captured = self.metrics.captured_calls
         calls = CallLog(

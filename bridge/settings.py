@@ -82,7 +82,10 @@ class BridgeSettings(BaseSettings):
         default=600, ge=1, description="Enrollments all tokens together may start per minute."
     )
     max_enrollments_per_token: int | None = Field(
-        default=None, ge=1, description="Concurrent enrollments of one token (unset: BRIDGE_MAX_ENROLLMENTS)."
+        default=None,
+        ge=1,
+        description="Concurrent enrollments of one token, over all replicas in cluster mode (unset: "
+        "BRIDGE_MAX_ENROLLMENTS of each replica).",
     )
     max_streams_per_enrollment: int = Field(
         default=4, ge=1, description="Open event streams of one enrollment."

@@ -39,7 +39,9 @@ HTTP behaviour
 - ``GET /v1/enrollments`` lists from the directory (every replica's enrollments).
 - ``POST /v1/otp-inbox`` works on any replica: replay protection and messages live in Redis, and each
   accepted code is published so the replica where the enrollment waits receives it.
-- Per-token create rate limits count in Redis (shared by all replicas).
+- Per-token create rate limits count in Redis (shared by all replicas), and so does
+  ``BRIDGE_MAX_ENROLLMENTS_PER_TOKEN``: a start is admitted under a Redis lock per token and reserves
+  its enrollment's id until it has run, so racing starts cannot overshoot it.
 - Redis unreachable: ``503`` ``{"error": {"code": "store_unavailable", ...}}`` with ``Retry-After: 2``
   on routes that need it (starts, lists, enrollments held elsewhere; one held here goes on), and
   ``/readyz`` 503 ``store_unavailable``; ``/healthz`` stays 200 so the platform does not restart a

@@ -1,13 +1,17 @@
 """Limits that hold across replicas in cluster mode: each token's (and everyone's) starts per minute as
-token buckets in Redis, and each token's open enrollments counted from the directory."""
+token buckets in Redis, and each token's open enrollments counted from the directory plus the starts
+admitted but not registered yet."""
 
 from __future__ import annotations
 
+import contextlib
 import math
+import time
 
 from bridge.cluster.directory import Directory, Heartbeat
 from bridge.cluster.store import Store
-from bridge.errors import RateLimitedError, SessionLimitError
+from bridge.errors import RateLimitedError, SessionLimitError, StoreUnavailableError
+from bridge.registry import new_enrollment_id
 
 # Both buckets are checked and spent together, atomically, with Redis's own clock (every replica agrees).
 _TAKE = """
@@ -60,16 +64,63 @@ class SharedRateLimiter:
             )
 
 
-async def check_token_cap(directory: Directory, heartbeat: Heartbeat, owner: str, cap: int) -> None:
-    """Refuses a start when ``owner`` already has ``cap`` open enrollments on live replicas."""
-    open_ = [e for e in await directory.open() if e.owner_token == owner]
-    if len(open_) < cap:
-        return
-    alive: dict[str, bool] = {}
-    count = 0
-    for entry in open_:
-        if entry.owner not in alive:
-            alive[entry.owner] = await heartbeat.replica(entry.owner) is not None
-        count += alive[entry.owner]
-    if count >= cap:
-        raise SessionLimitError(f"this token already has {cap} open enrollments", retry_after=30)
+class SharedTokenCap:
+    """Each token's open enrollments across replicas.
+
+    Counting the directory alone lets two replicas admitting starts at the same moment both take the last
+    place (neither start is registered yet when the other counts), so a start is admitted under a Redis
+    lock per token and reserves the id its enrollment will have; the count is the union of the token's open
+    enrollments on live replicas and its reservations. The caller releases the reservation once the start
+    has run (its enrollment is in the directory by then, or it failed); ``hold_s`` bounds a reservation
+    whose replica died before it could.
+    """
+
+    def __init__(self, store: Store, directory: Directory, heartbeat: Heartbeat, hold_s: float) -> None:
+        self._store = store
+        self._directory = directory
+        self._heartbeat = heartbeat
+        self._hold_s = hold_s
+
+    async def reserve(self, owner: str, cap: int | None) -> str:
+        """The id the start's enrollment gets; ``SessionLimitError`` when the token is at ``cap`` (None:
+        no cap across replicas, nothing to count)."""
+        if cap is None:
+            return new_enrollment_id()
+        redis, keys = self._store.redis, self._store.keys
+        lock = redis.lock(keys.cap_lock(owner), timeout=5, blocking_timeout=5)
+        with self._store.guard("counting open enrollments"):
+            acquired = await lock.acquire()
+        if not acquired:
+            raise StoreUnavailableError("the shared store (Redis) is busy; try again shortly", retry_after=1)
+        try:
+            with self._store.guard("counting open enrollments"):
+                now = time.time()
+                await redis.zremrangebyscore(keys.cap_reservations(owner), "-inf", now)
+                reserved: set[str] = set(await redis.zrange(keys.cap_reservations(owner), 0, -1))
+            held = reserved | await self._open_on_live_replicas(owner)
+            if len(held) >= cap:
+                raise SessionLimitError(f"this token already has {cap} open enrollments", retry_after=30)
+            enrollment_id = new_enrollment_id()
+            with self._store.guard("reserving an enrollment"):
+                await redis.zadd(keys.cap_reservations(owner), {enrollment_id: now + self._hold_s})
+                await redis.pexpire(keys.cap_reservations(owner), int(self._hold_s * 1000) + 1000)
+            return enrollment_id
+        finally:
+            with contextlib.suppress(Exception):  # it lapses by itself after its timeout
+                await lock.release()
+
+    async def release(self, owner: str, enrollment_id: str) -> None:
+        with contextlib.suppress(StoreUnavailableError), self._store.guard("releasing a reservation"):
+            await self._store.redis.zrem(self._store.keys.cap_reservations(owner), enrollment_id)
+
+    async def _open_on_live_replicas(self, owner: str) -> set[str]:
+        alive: dict[str, bool] = {}
+        held = set()
+        for entry in await self._directory.open():
+            if entry.owner_token != owner:
+                continue
+            if entry.owner not in alive:
+                alive[entry.owner] = await self._heartbeat.replica(entry.owner) is not None
+            if alive[entry.owner]:
+                held.add(entry.id)
+        return held

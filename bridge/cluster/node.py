@@ -14,7 +14,7 @@ from pydantic import BaseModel
 from bridge import models as m
 from bridge.cluster.directory import Directory, Entry, Heartbeat, ReplicaInfo
 from bridge.cluster.inbox import ClusterInbox
-from bridge.cluster.limits import SharedRateLimiter
+from bridge.cluster.limits import SharedRateLimiter, SharedTokenCap
 from bridge.cluster.store import Store
 from bridge.enrollment import EnrollmentSession
 from bridge.errors import EnrollmentNotFoundError, StoreUnavailableError
@@ -64,6 +64,9 @@ class ClusterNode:
             settings.create_rate_per_minute,
             getattr(settings, "create_rate_per_minute_total", None),
         )
+        # A start's reservation outlives any start: its wait for a session, then its step.
+        hold_s = settings.queue_timeout_s + settings.step_timeout_s + 30
+        self.token_cap = SharedTokenCap(store, self.directory, self.heartbeat, hold_s)
         registry.on_change = self.publish
 
     async def start(self) -> None:

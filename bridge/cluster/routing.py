@@ -15,7 +15,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bridge import models as m
 from bridge.cluster.directory import Entry
-from bridge.cluster.limits import check_token_cap
 from bridge.cluster.node import ClusterNode
 from bridge.errors import DrainingError, EnrollmentNotFoundError, StepOutOfOrderError, StoreUnavailableError
 
@@ -76,9 +75,10 @@ def _visible(request: Request, entry: Entry) -> bool:
     return caller is None or bool(caller.may_see(entry.owner_token))
 
 
-async def route_enrollment(request: Request) -> None:
-    """Router dependency of ``/v1/enrollments``: refuses starts while draining; in cluster mode sends a
-    request for an enrollment held elsewhere to its owner (or answers it from the directory)."""
+async def route_enrollment(request: Request) -> AsyncIterator[None]:
+    """Router dependency of ``/v1/enrollments``: refuses starts while draining; in cluster mode admits a
+    start against the shared limits (holding its place until it has run) and sends a request for an
+    enrollment held elsewhere to its owner (or answers it from the directory)."""
     drain = getattr(request.app.state, "drain", None)
     enrollment_id = request.path_params.get("enrollment_id")
     node = _node(request)
@@ -88,10 +88,19 @@ async def route_enrollment(request: Request) -> None:
         if request.method == "GET" and node is not None:
             raise Listed([e for e in await node.directory.all() if _visible(request, e)])
         if request.method == "POST" and node is not None:
-            await _admit_shared(request, node)
-        return
-    if node is None:
-        return
+            owner, reserved = await _admit_shared(request, node)
+            request.state.reserved_enrollment_id = reserved
+            try:
+                yield
+            finally:
+                await node.token_cap.release(owner, reserved)
+            return
+    elif node is not None:
+        await _route_to_owner(request, node, enrollment_id)
+    yield
+
+
+async def _route_to_owner(request: Request, node: ClusterNode, enrollment_id: str) -> None:
     registry = node.registry
     try:
         local = registry.get(enrollment_id)
@@ -120,9 +129,10 @@ async def route_enrollment(request: Request) -> None:
     raise Settled(await node.mark_lost(fresh))
 
 
-async def _admit_shared(request: Request, node: ClusterNode) -> None:
+async def _admit_shared(request: Request, node: ClusterNode) -> tuple[str, str]:
     """A start in cluster mode: Redis must answer (the enrollment is unreachable elsewhere otherwise), and
-    the token's rate and open enrollments count over every replica."""
+    the token's rate and open enrollments count over every replica; the counted owner and the id
+    reserved for the start's enrollment."""
     if not node.store.available and not await node.store.ping():
         raise StoreUnavailableError(
             "the shared store (Redis) is not answering; try again shortly", retry_after=2
@@ -132,9 +142,9 @@ async def _admit_shared(request: Request, node: ClusterNode) -> None:
     if owner == "open":  # an open bridge (loopback development): by client address, as the local limiter
         owner = "addr:" + (request.client.host if request.client else "unknown")
     await node.limiter.take(owner)
-    settings = node.settings
-    cap = int(getattr(settings, "per_token_enrollments", settings.max_enrollments))
-    await check_token_cap(node.directory, node.heartbeat, owner, cap)
+    # Unset, a token may use every replica's sessions (each replica still has its own limit).
+    cap = node.settings.max_enrollments_per_token
+    return owner, await node.token_cap.reserve(owner, cap)
 
 
 # --- answering ---

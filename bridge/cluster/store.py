@@ -73,6 +73,14 @@ class Keys:
     def inbox_channel(self) -> str:
         return f"{self.prefix}inbox:codes"
 
+    def cap_reservations(self, owner: str) -> str:
+        """Sorted set of enrollment ids a token's admitted starts will use, scored by when the
+        reservation lapses (a replica that died mid-start does not hold the place for ever)."""
+        return f"{self.prefix}cap:{owner}"
+
+    def cap_lock(self, owner: str) -> str:
+        return f"{self.prefix}cap-lock:{owner}"
+
     def rate(self, key: str, window: int) -> str:
         return f"{self.prefix}rate:{key}:{window}"
 

@@ -233,6 +233,8 @@ class Cluster:
             BRIDGE_DRAIN_TIMEOUT_S=str(DRAIN_TIMEOUT_S),
             BRIDGE_INBOX_WAIT_S="30",
             BRIDGE_CREATE_RATE_PER_MINUTE="10000",
+            # Above what any scenario keeps open, so every start goes through the shared admission.
+            BRIDGE_MAX_ENROLLMENTS_PER_TOKEN="64",
         )
         executable = str(Path(sys.executable).parent / "guardian-bridge")
         argv = [executable, "serve", "--host", "127.0.0.1", "--port", str(self.replica_ports[index])]

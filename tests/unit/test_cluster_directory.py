@@ -10,8 +10,9 @@ import pytest
 
 from bridge import models as m
 from bridge.cluster.directory import Directory, Entry, Heartbeat, ReplicaInfo
+from bridge.cluster.limits import SharedTokenCap
 from bridge.cluster.store import Store
-from bridge.errors import StoreUnavailableError
+from bridge.errors import SessionLimitError, StoreUnavailableError
 from tests.cluster.redis_server import RedisServer
 
 
@@ -114,3 +115,59 @@ async def test_redis_down_is_store_unavailable_with_retry_after_and_recovers() -
     finally:
         await store.close()
         server.stop()
+
+
+async def test_a_token_cap_holds_when_two_replicas_admit_starts_at_the_same_moment(
+    redis: RedisServer,
+) -> None:
+    stores = [Store(redis.url, prefix="t4:"), Store(redis.url, prefix="t4:")]
+    try:
+        caps = []
+        for n, store in enumerate(stores):
+            directory = Directory(store, keep_s=60)
+            beat = Heartbeat(store, ReplicaInfo(replica_id=f"r{n}", advertise_url="http://x"), ttl_s=30)
+            await beat.beat()
+            caps.append(SharedTokenCap(store, directory, beat, hold_s=30))
+        # One enrollment of the token already runs on a live replica: it counts.
+        await Directory(stores[0], keep_s=60).put(_entry("enr_running", owner="r0"))
+        owner = "f" * 16
+
+        async def start(cap: SharedTokenCap) -> str | None:
+            try:
+                return await cap.reserve(owner, 4)
+            except SessionLimitError:
+                return None
+
+        results = await asyncio.gather(*(start(caps[i % 2]) for i in range(12)))
+        admitted = [r for r in results if r is not None]
+        assert len(admitted) == 3, "the fourth place is the running enrollment's"
+        assert len(set(admitted)) == 3
+        # Another token is counted on its own.
+        assert await caps[1].reserve("e" * 16, 4)
+        # A start that has run gives its place back (its enrollment, if any, counts from the directory).
+        await caps[0].release(owner, admitted[0])
+        assert await start(caps[1]) is not None
+        assert await start(caps[0]) is None
+        # No cap set: nothing is counted.
+        assert await caps[0].reserve(owner, None)
+    finally:
+        for store in stores:
+            await store.close()
+
+
+async def test_a_reservation_lapses_and_a_dead_replica_s_enrollments_do_not_count(redis: RedisServer) -> None:
+    store = Store(redis.url, prefix="t5:")
+    try:
+        directory = Directory(store, keep_s=60)
+        beat = Heartbeat(store, ReplicaInfo(replica_id="alive", advertise_url="http://x"), ttl_s=30)
+        await beat.beat()
+        cap = SharedTokenCap(store, directory, beat, hold_s=0.5)
+        owner = "f" * 16
+        await directory.put(_entry("enr_orphan", owner="dead"))  # its replica has no heartbeat
+        assert await cap.reserve(owner, 1)
+        with pytest.raises(SessionLimitError):
+            await cap.reserve(owner, 1)
+        await asyncio.sleep(0.7)  # the replica that reserved it never released it (it died mid-start)
+        assert await cap.reserve(owner, 1)
+    finally:
+        await store.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 
-from fastapi import APIRouter, Depends, Header, Query, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from bridge import models as m
@@ -61,6 +61,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
 
 @router.post("", status_code=201, responses=ERROR_RESPONSES, dependencies=[CreationLimited])
 async def create_enrollment(
+    request: Request,
     body: CreateEnrollment,
     registry: RegistryDep,
     settings: SettingsDep,
@@ -92,6 +93,7 @@ async def create_enrollment(
         options=SessionOptions(guardian_url=body.guardian_url),
         owner=caller.owner,
         user_id=body.user_id or body.ticket_user_id,
+        reserved_id=getattr(request.state, "reserved_enrollment_id", None),  # cluster mode's admission
     )
     await session.start(ticket_url)
     if phone is not None and session.state is m.EnrollmentState.AWAITING_PHONE:
