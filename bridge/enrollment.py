@@ -9,9 +9,11 @@ Two verbs end it: ``finish`` (a final state, and why) and ``dispose`` (free what
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -118,6 +120,8 @@ class EnrollmentSession:
         self._engine_reason = engine_reason
         # Told after every step and at the end (cluster mode writes the directory and a protocol state).
         self.on_change: Callable[[EnrollmentSession], Awaitable[None]] | None = None
+        # Around every step (cluster mode: a protocol step runs only while this replica still owns it).
+        self.step_guard: Callable[[EnrollmentSession], AbstractAsyncContextManager[None]] | None = None
 
     @property
     def engine(self) -> str:
@@ -277,11 +281,14 @@ class EnrollmentSession:
     # --- running a step ---
     async def _step(self, name: m.StepName, run: Callable[[], Awaitable[Outcome]]) -> None:
         with _bound(enrollment_id=self.id, step=name):  # every log line of the step carries both
-            async with self.lock:
+            async with self.lock, self._guarded():
                 try:
                     await self._locked_step(name, run)
                 finally:
                     await self._changed()
+
+    def _guarded(self) -> AbstractAsyncContextManager[None]:
+        return self.step_guard(self) if self.step_guard is not None else contextlib.nullcontext()
 
     async def _locked_step(self, name: m.StepName, run: Callable[[], Awaitable[Outcome]]) -> None:
         state_machine.require(name, self.state, self.id)

@@ -14,6 +14,7 @@ import math
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
+from contextlib import AbstractAsyncContextManager
 
 from bridge import models as m
 from bridge.access import OPEN_OWNER, Caller
@@ -57,8 +58,10 @@ class Registry:
         self._slot_freed = asyncio.Condition()
         self._reaper: asyncio.Task[None] | None = None
         self.rejections = 0
-        # Handed to every enrollment (``EnrollmentSession.on_change``); cluster mode sets it.
+        # Handed to every enrollment (``EnrollmentSession.on_change``, ``step_guard``); cluster mode
+        # sets them.
         self.on_change: Callable[[EnrollmentSession], Awaitable[None]] | None = None
+        self.step_guard: Callable[[EnrollmentSession], AbstractAsyncContextManager[None]] | None = None
         self.metrics.session_limit.set(settings.max_enrollments)
 
     # --- admission ---
@@ -184,6 +187,7 @@ class Registry:
         self.metrics.enrollments_started.inc()
         self._sessions[session.id] = session
         session.on_change = self.on_change
+        session.step_guard = self.step_guard
         if not adopted:
             await session._changed()
         return session

@@ -35,7 +35,9 @@ HTTP behaviour
 - Protocol enrollments: their state (a few KiB, never logged) is written to Redis after every step; when
   their owner is dead or has drained, the replica that gets the next request adopts them under a Redis
   lock per enrollment and runs the step. Nothing is lost between steps. Captured calls before the move
-  stay with the old replica (``GET .../calls`` lists those made since).
+  stay with the old replica (``GET .../calls`` lists those made since). The owner runs each protocol
+  step under the same lock and only while the directory still names it: a replica that stalled past its
+  heartbeat and had the enrollment adopted meanwhile sends the step on to the adopter and drops its copy.
 - ``GET /v1/enrollments`` lists from the directory (every replica's enrollments).
 - ``POST /v1/otp-inbox`` works on any replica: replay protection and messages live in Redis, and each
   accepted code is published so the replica where the enrollment waits receives it.

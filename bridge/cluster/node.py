@@ -8,6 +8,8 @@ import contextlib
 import logging
 import os
 import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from pydantic import BaseModel
 
@@ -17,7 +19,7 @@ from bridge.cluster.inbox import ClusterInbox
 from bridge.cluster.limits import SharedRateLimiter, SharedTokenCap
 from bridge.cluster.store import Store
 from bridge.enrollment import EnrollmentSession
-from bridge.errors import EnrollmentNotFoundError, StoreUnavailableError
+from bridge.errors import EnrollmentNotFoundError, StepOutOfOrderError, StoreUnavailableError
 from bridge.outcomes import OutcomeCode
 from bridge.phone import parse_e164
 from bridge.protocol.engine import ProtocolSession
@@ -42,6 +44,15 @@ class Saved(BaseModel):
     inbox_key: str | None = None  # the OTP inbox wait it has open (code_source "inbox")
 
 
+class Moved(StepOutOfOrderError):
+    """A step for a protocol enrollment another replica has adopted (this one stalled past its heartbeat
+    meanwhile): the request goes to ``owner_url``, the replica running it now (None: none is alive)."""
+
+    def __init__(self, entry: Entry, owner_url: str | None) -> None:
+        super().__init__("this enrollment is now run by another bridge replica", enrollment_id=entry.id)
+        self.entry, self.owner_url = entry, owner_url
+
+
 class ClusterNode:
     def __init__(self, settings: BridgeSettings, registry: Registry, store: Store) -> None:
         if not settings.advertise_url:
@@ -54,7 +65,9 @@ class ClusterNode:
         info = ReplicaInfo(replica_id=self.replica_id, advertise_url=settings.advertise_url.rstrip("/"))
         self.heartbeat = Heartbeat(store, info, settings.heartbeat_ttl_s)
         self.draining = False
-        self._handed_over: set[str] = set()  # enrollments this replica let go of while draining
+        # Enrollments this replica let go of (handed over while draining, or adopted elsewhere): it may
+        # still have their records, but no longer runs them.
+        self._handed_over: set[str] = set()
         # Replicas whose heartbeat the last sweep found missing: a sweep acts on an owner only when it is
         # still missing one sweep later, so a replica that stalled for a moment is not taken for dead.
         self._missing_last_sweep: set[str] = set()
@@ -68,6 +81,9 @@ class ClusterNode:
         hold_s = settings.queue_timeout_s + settings.step_timeout_s + 30
         self.token_cap = SharedTokenCap(store, self.directory, self.heartbeat, hold_s)
         registry.on_change = self.publish
+        registry.step_guard = self.fence
+        self._fenced: set[str] = set()  # protocol enrollments running a step under their lock here
+        self._letting_go: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
         with contextlib.suppress(StoreUnavailableError):  # served anyway; /readyz says the store is down
@@ -114,17 +130,73 @@ class ClusterNode:
             protocol=engine.driver.state.to_json(), phone=phone, user_id=session.user_id, inbox_key=key
         )
 
-    async def publish(self, session: EnrollmentSession) -> None:
-        """Writes the enrollment's entry (and a protocol enrollment's state) after each of its steps.
+    async def publish(self, session: EnrollmentSession, *, claim: bool = False) -> None:
+        """Writes the enrollment's entry (and a protocol enrollment's state) after each of its steps;
+        ``claim``: names this replica its owner even though the entry names another (an adoption).
 
         Redis trouble does not undo a step that ran: the entry catches up after the next one.
         """
         if session.id in self._handed_over:
             return  # another replica holds it now: what this one does with its copy is no news
         try:
+            # Outside a step (an expiry, a cancel) a protocol enrollment's owner is checked here; a step
+            # checked it under the enrollment's lock already.
+            unchecked = isinstance(session.engine_session, ProtocolSession) and session.id not in self._fenced
+            if unchecked and not claim and await self._adopted_elsewhere(session):
+                return  # another replica took it over: what happens to this copy is no news
             await self._put(session)
         except StoreUnavailableError:
             log.warning("enrollment not published to the directory", extra={"enrollment_id": session.id})
+
+    @asynccontextmanager
+    async def fence(self, session: EnrollmentSession) -> AsyncIterator[None]:
+        """Runs a protocol enrollment's step under its Redis lock, and only while the directory still names
+        this replica its owner: one that stalled past its heartbeat may have had the enrollment adopted
+        elsewhere, and a step on its stale copy would fork the enrollment (``Moved`` sends it on)."""
+        if not _movable(session) or session.id in self._handed_over:
+            yield
+            return
+        timeout = self.settings.step_timeout_s
+        lock = self.store.redis.lock(
+            self.store.keys.lock(session.id), timeout=timeout + 10, blocking_timeout=timeout + 5
+        )
+        with self.store.guard("locking an enrollment"):
+            acquired = await lock.acquire()
+        if not acquired:
+            raise StoreUnavailableError("the enrollment is busy on another replica; try again", retry_after=1)
+        try:
+            entry = await self.directory.get(session.id)
+            if entry is not None and entry.owner != self.replica_id:
+                self._let_go(session)
+                owner = await self.owner_of(entry)
+                raise Moved(entry, owner.advertise_url if owner is not None else None)
+            self._fenced.add(session.id)
+            try:
+                yield
+            finally:
+                self._fenced.discard(session.id)
+        finally:
+            with contextlib.suppress(Exception):  # it lapses by itself after its timeout
+                await lock.release()
+
+    async def _adopted_elsewhere(self, session: EnrollmentSession) -> bool:
+        entry = await self.directory.get(session.id)
+        if entry is None or entry.owner == self.replica_id:
+            return False
+        self._let_go(session)
+        return True
+
+    def _let_go(self, session: EnrollmentSession) -> None:
+        """Drops this replica's stale copy without ending the enrollment (it goes on elsewhere); disposed
+        on a task of its own, as the step that found out may be the copy's own inbox task."""
+        log.warning(
+            "protocol enrollment adopted by another replica; letting go of it here",
+            extra={"enrollment_id": session.id},
+        )
+        self._handed_over.add(session.id)
+        task = asyncio.get_running_loop().create_task(session.dispose())
+        self._letting_go.add(task)
+        task.add_done_callback(self._letting_go.discard)
 
     async def _put(self, session: EnrollmentSession, *, handed_over: bool = False) -> None:
         saved = self.saved_of(session)
@@ -175,7 +247,7 @@ class ClusterNode:
         adopted = 0
         missing: set[str] = set()
         for entry in await self.directory.open():
-            if entry.state.terminal or entry.id in self._handed_over or self._holds(entry.id):
+            if entry.state.terminal or entry.id in self._handed_over or self.holds(entry.id):
                 continue
             owner = await self.owner_of(entry)
             if owner is not None and not entry.handed_over:
@@ -191,11 +263,15 @@ class ClusterNode:
         self._missing_last_sweep = missing
         return adopted
 
-    def _holds(self, enrollment_id: str) -> bool:
+    def holds(self, enrollment_id: str) -> bool:
+        """Whether this replica runs the enrollment: it has it and has not let go of it. One that is
+        finishing (its engine closing, its final state not written yet) is still held: taking it for
+        lost then would overwrite the outcome it is about to publish."""
         try:
-            return not self.registry.get(enrollment_id).closed
+            self.registry.get(enrollment_id)
         except EnrollmentNotFoundError:
             return False
+        return enrollment_id not in self._handed_over
 
     # --- protocol enrollments that change hands ---
     async def adopt(self, entry: Entry) -> EnrollmentSession | None:
@@ -211,7 +287,7 @@ class ClusterNode:
         if not acquired:
             return None
         try:
-            if self._holds(entry.id):
+            if self.holds(entry.id):
                 return self.registry.get(entry.id)  # adopted by a request that held the lock first
             fresh = await self.directory.get(entry.id)
             if fresh is None or fresh.state.terminal:
@@ -229,6 +305,7 @@ class ClusterNode:
                 owner=fresh.owner_token,
                 user_id=saved.user_id,
             )
+            self._handed_over.discard(entry.id)  # it may come back to a replica that let go of it once
             engine = session.engine_session
             assert isinstance(engine, ProtocolSession)
             try:
@@ -242,7 +319,7 @@ class ClusterNode:
             if saved.inbox_key is not None and isinstance(self.registry.inbox, ClusterInbox):
                 self.registry.inbox.take_over(saved.inbox_key)
             session.resume_inbox_wait()
-            await self.publish(session)
+            await self.publish(session, claim=True)
             log.info("protocol enrollment adopted", extra={"enrollment_id": entry.id})
             return session
         finally:
@@ -276,3 +353,8 @@ def cluster_inbox(settings: BridgeSettings, store: Store) -> ClusterInbox:
 def cluster_node(settings: BridgeSettings, registry: Registry, store: Store | None) -> ClusterNode | None:
     """This replica's node in cluster mode; None in single-process mode."""
     return ClusterNode(settings, registry, store) if store is not None else None
+
+
+def _movable(session: EnrollmentSession) -> bool:
+    """A protocol enrollment still going: the kind another replica can adopt."""
+    return isinstance(session.engine_session, ProtocolSession) and not session.state.terminal

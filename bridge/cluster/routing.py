@@ -15,8 +15,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bridge import models as m
 from bridge.cluster.directory import Entry
-from bridge.cluster.node import ClusterNode
-from bridge.errors import DrainingError, EnrollmentNotFoundError, StepOutOfOrderError, StoreUnavailableError
+from bridge.cluster.node import ClusterNode, Moved
+from bridge.errors import DrainingError, StepOutOfOrderError, StoreUnavailableError
 
 FORWARDED = "x-bridge-forwarded"
 REPLICA = "x-bridge-replica"
@@ -101,13 +101,8 @@ async def route_enrollment(request: Request) -> AsyncIterator[None]:
 
 
 async def _route_to_owner(request: Request, node: ClusterNode, enrollment_id: str) -> None:
-    registry = node.registry
-    try:
-        local = registry.get(enrollment_id)
-    except EnrollmentNotFoundError:
-        local = None
-    if local is not None and not (local.closed and not local.state.terminal):
-        return  # held here (a handed-over one is closed but not ended: it is found through the directory)
+    if node.holds(enrollment_id):
+        return  # served here (one it let go of is found through the directory)
     forwarded = request.headers.get(FORWARDED) is not None
     entry = await node.directory.get(enrollment_id)
     if entry is None or not _visible(request, entry) or (forwarded and entry.owner != node.replica_id):
@@ -254,7 +249,8 @@ class Forwarder:
 
 
 def install(app: FastAPI) -> None:
-    """The handlers answering ``Forward`` and ``Settled``; every response names the replica that served it."""
+    """The handlers answering ``Forward``, ``Moved`` and ``Settled``; every response names the replica that
+    served it."""
 
     async def forward(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, Forward)
@@ -269,6 +265,15 @@ def install(app: FastAPI) -> None:
         assert isinstance(exc, Listed)
         return JSONResponse({"enrollments": [e.view.model_dump(mode="json") for e in exc.entries]})
 
+    async def moved(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, Moved)
+        if exc.owner_url is None:
+            message = "the enrollment moved and its new replica does not answer; try again shortly"
+            return _error(503, "store_unavailable", message, exc.entry.id, retry_after=1)
+        forwarder: Forwarder = request.app.state.forwarder
+        return await forwarder.relay(request, Forward(exc.owner_url, exc.entry))
+
+    app.add_exception_handler(Moved, moved)
     app.add_exception_handler(Listed, listed)
     app.add_exception_handler(Forward, forward)
     app.add_exception_handler(Settled, settled)

@@ -1,6 +1,7 @@
 """Three replicas behind haproxy on one Redis, as the issue describes them: a mixed run through the
 balancer with codes from the OTP inbox, a replica killed mid-run, a rolling restart, Redis stopped and
-started, and nothing left running afterwards. The tests run in this order on one cluster."""
+started, a replica frozen past its heartbeat, and nothing left running afterwards. The tests run in
+this order on one cluster."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ import pytest
 
 from guardian_bridge_fake.harness import FakeTenantClient
 from tests.cluster.flows import Job, make_jobs, start, start_with_inbox, wait_all
-from tests.cluster.harness import DRAIN_TIMEOUT_S, Cluster, marked_processes
+from tests.cluster.harness import DRAIN_TIMEOUT_S, HEARTBEAT_TTL_S, Cluster, marked_processes
 from tests.processes import descendants
 
 # Owner dead -> replica_lost, as the issue promises it (heartbeat TTL + one check).
@@ -221,6 +222,42 @@ def test_redis_stopped_gives_clean_503s_then_recovers(cluster: Cluster) -> None:
         start_with_inbox(cluster, job)
     for job, final in zip(recovered, wait_all(cluster, recovered), strict=True):
         _assert_completed(job, final)
+
+
+def test_a_replica_stalled_past_its_heartbeat_sends_on_the_steps_of_what_was_adopted_meanwhile(
+    cluster: Cluster,
+) -> None:
+    """A replica frozen past its heartbeat TTL has its protocol enrollments adopted by the next request
+    elsewhere; woken up and asked for a step, it must send the step to the adopter instead of running it
+    on its stale copy (which would fork the enrollment)."""
+    jobs = make_jobs(cluster, 2, first_phone=5000, skip=2)  # protocol, Classic and Universal
+    assert {job.engine for job in jobs} == {"protocol"}
+    for job, enrollment in zip(jobs, _start_on(cluster, 0, jobs), strict=True):
+        job.id = enrollment["id"]
+    stalled = cluster.replica(0)
+    stalled.signal(signal.SIGSTOP)
+    try:
+        time.sleep(HEARTBEAT_TTL_S + 1.5)  # its heartbeat key runs out (renewed at most 1 s before)
+        with cluster.api(cluster.replica_url(1)) as api:
+            for job in jobs:
+                read = api.get(f"/v1/enrollments/{job.id}")
+                assert read.status_code == 200, read.text
+                assert read.headers["X-Bridge-Replica"] == cluster.replica_id(1), "adopted by the reader"
+                assert read.json()["state"] == "awaiting_code"
+    finally:
+        stalled.signal(signal.SIGCONT)
+    for job in jobs:
+        fake = FakeTenantClient(cluster.fake_url(job.flavour))
+        try:
+            code = fake.latest_code(job.phone)
+        finally:
+            fake.close()
+        with cluster.api(cluster.replica_url(0)) as api:
+            answer = api.post(f"/v1/enrollments/{job.id}/code", json={"code": code})
+        assert answer.status_code == 200, answer.text
+        assert answer.headers["X-Bridge-Replica"] == cluster.replica_id(1), "run by the adopter"
+        _assert_completed(job, answer.json())
+    _assert_tenant_enrolled_the_right_phone(cluster, jobs)
 
 
 def test_nothing_is_left_running_after_the_cluster_stops(cluster: Cluster) -> None:
