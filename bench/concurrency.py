@@ -1,27 +1,25 @@
 """The concurrency curve: N clients, each running complete enrollments back to back (a closed loop).
 
-Clients are threads with their own HTTP clients; they only wait on sockets, so the bridge (another
-process) is what is measured. Throughput is completed enrollments per minute of the level's wall time.
+Clients are threads of a few worker processes (``bench.loadgen``), each with its own kept-alive HTTP
+clients, so the load generator costs little next to the bridge (another process), which is what is
+measured. Throughput is completed enrollments per minute of the level's wall time.
 """
 
 from __future__ import annotations
 
 import math
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench import cpu
-from bench.overhead import RUN_FAILURES
+from bench import cpu, loadgen
 from bench.sizes import Sizes
 from bench.stats import median, percentile, ratio
-from bench.through_bridge import Phones, api_client, enroll
-from guardian_bridge_fake.harness import FakeTenantClient
+from bench.through_bridge import Phones
 
-# A whole level may not outlast this, whatever the bridge does (each request is bounded too).
+# Getting every client connected may not take longer than this, nor a whole level than the second.
 BARRIER_TIMEOUT_S = 60.0
+LEVEL_TIMEOUT_S = 1800.0
 
 
 @dataclass(frozen=True)
@@ -70,48 +68,32 @@ def rounds_for(clients: int, level_min_runs: int, min_rounds: int) -> int:
 
 
 def run_level(target: Target, phones: Phones, clients: int, rounds: int) -> Level:
+    """``clients`` clients, ``rounds`` enrollments each, spread over the load generator's worker
+    processes (``bench.loadgen``); the clock runs from the start signal to the last enrollment."""
     level = Level(clients=clients, runs=clients * rounds)
-    lock = threading.Lock()
-    barrier = threading.Barrier(clients + 1, timeout=BARRIER_TIMEOUT_S)
-
-    def client() -> None:
-        with api_client(target.bridge_url, target.token) as api:
-            fake = FakeTenantClient(target.fake_url)
-            try:
-                try:
-                    fake.management_token()  # fetched before the clock starts, like a client's login
-                except BaseException:
-                    barrier.abort()  # release the others now instead of at the barrier's timeout
-                    raise
-                barrier.wait()
-                for _ in range(rounds):
-                    try:
-                        url = fake.create_ticket()["ticket_url"]
-                        run = enroll(api, fake, url, phones.take(), target.engine)
-                    except RUN_FAILURES as exc:
-                        with lock:
-                            level.failures.append(f"{type(exc).__name__}: {str(exc)[:200]}")
-                        continue
-                    with lock:
-                        level.durations_ms.append(run.total)
-            finally:
-                fake.close()
-
-    with ThreadPoolExecutor(max_workers=clients, thread_name_prefix="bench-client") as pool:
-        futures = [pool.submit(client) for _ in range(clients)]
+    numbers = [[phones.take() for _ in range(rounds)] for _ in range(clients)]
+    jobs = loadgen.jobs_for(
+        target.bridge_url, target.token, target.fake_url, target.engine, numbers, BARRIER_TIMEOUT_S
+    )
+    with loadgen.Workers(jobs, BARRIER_TIMEOUT_S, LEVEL_TIMEOUT_S) as workers:
         cpu_before, ticks_before = cpu.by_role(*target.pids), cpu.machine_ticks()
-        barrier.wait()  # every client is connected and ready: start the clock together
         t0 = time.perf_counter()
-        for future in futures:
-            future.result()
+        workers.go()  # every client is connected and ready: start the clock together
+        outcomes = workers.results()
         level.wall_s = time.perf_counter() - t0
         busy, total = (
             after - before for after, before in zip(cpu.machine_ticks(), ticks_before, strict=True)
         )
         level.cpu_s = cpu.delta(cpu_before, cpu.by_role(*target.pids))
-        level.cpu_s.pop("bench_browser", None)  # no browser of ours runs during the curve
-        level.cpu_s["total"] = sum(level.cpu_s.values())
-        level.machine_busy = ratio(busy, total)
+    # "bench" is the load generator: this process (waiting) plus every worker's own count; the
+    # workers' processes are this one's children, so their running totals leave the by-role figure.
+    level.cpu_s.pop("bench_browser", None)
+    level.cpu_s["bench"] += sum(o.cpu_s for o in outcomes)
+    level.cpu_s["total"] = sum(level.cpu_s.values())
+    level.machine_busy = ratio(busy, total)
+    for outcome in outcomes:
+        level.durations_ms += outcome.durations_ms
+        level.failures += outcome.failures
     return level
 
 
