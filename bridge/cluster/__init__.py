@@ -28,10 +28,14 @@ HTTP behaviour
   Answers served by a replica carry ``X-Bridge-Replica: <replica id>`` (the one that ran it).
 - Owner dead (heartbeat gone): the enrollment reads ``state: "failed"`` with
   ``last_error.code: "replica_lost"``; its event stream sends that ``state`` event and ends; steps answer
-  ``409 step_out_of_order``. A request that cannot reach the owner gets that answer within heartbeat
-  TTL + one check (about 5 s by default); the background sweep, which finds orphans nobody asks about,
-  waits for a second sweep to confirm the heartbeat is still gone, so a replica that stalled for a
-  moment is not taken for dead.
+  ``409 step_out_of_order``. A request that cannot reach the owner, or that the owner holds while its
+  heartbeat runs out (a frozen replica keeps the connection open), gets that answer within heartbeat TTL
+  + one renewal (about 7 s by default). A missing heartbeat is read again one renewal later before any
+  such verdict, and the background sweep, which finds orphans nobody asks about, waits for a second
+  sweep: a key missing for a moment (Redis restarted empty, a late renewal) does not kill enrollments.
+- A protocol enrollment whose owner went away is adopted by the replica that noticed, and the request
+  that noticed is run there when that is safe (it never reached the owner, or it only reads); a step
+  that may have half-run on the dead owner answers ``503`` with ``Retry-After: 1`` instead.
 - Protocol enrollments: their state (a few KiB, never logged) is written to Redis after every step; when
   their owner is dead or has drained, the replica that gets the next request adopts them under a Redis
   lock per enrollment and runs the step. Nothing is lost between steps. Captured calls before the move

@@ -102,7 +102,7 @@ class Heartbeat:
         self._store = store
         self.info = info
         self._ttl_ms = int(ttl_s * 1000)
-        self._interval = ttl_s / 3
+        self.interval_s = ttl_s / 3
         self._task: asyncio.Task[None] | None = None
 
     async def beat(self) -> None:
@@ -118,7 +118,7 @@ class Heartbeat:
         while True:
             with contextlib.suppress(StoreUnavailableError):  # Store.guard logged it; retried next beat
                 await self.beat()
-            await asyncio.sleep(self._interval)
+            await asyncio.sleep(self.interval_s)
 
     async def set_draining(self) -> None:
         self.info = self.info.model_copy(update={"draining": True})

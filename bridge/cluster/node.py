@@ -204,12 +204,21 @@ class ClusterNode:
             self.entry_of(session, handed_over=handed_over), saved.model_dump_json() if saved else None
         )
 
-    async def owner_of(self, entry: Entry) -> ReplicaInfo | None:
+    async def owner_of(self, entry: Entry, *, confirm: bool = False) -> ReplicaInfo | None:
         """The live replica holding ``entry``; None when it is gone (or is this replica, which no longer
-        holds it: a restart under the same id)."""
+        holds it: a restart under the same id).
+
+        ``confirm``: a missing heartbeat is read again one renewal later before the owner counts as gone,
+        for verdicts that cannot be taken back (``replica_lost``, an adoption): a key can be missing for a
+        moment while its replica is fine (Redis restarted empty, a renewal late on a loaded machine).
+        """
         if entry.owner == self.replica_id:
             return None
-        return await self.heartbeat.replica(entry.owner)
+        owner = await self.heartbeat.replica(entry.owner)
+        if owner is None and confirm:
+            await asyncio.sleep(self.heartbeat.interval_s + 0.1)
+            owner = await self.heartbeat.replica(entry.owner)
+        return owner
 
     async def mark_lost(self, entry: Entry) -> Entry:
         """An enrollment whose replica died: ``failed`` / ``replica_lost`` for everyone from now on."""

@@ -5,6 +5,7 @@ draining (both modes)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import AsyncIterator
 
@@ -109,8 +110,9 @@ async def _route_to_owner(request: Request, node: ClusterNode, enrollment_id: st
         return  # answered here: 404 (a forwarded request is never forwarded again)
     # From here on the entry names another replica, or this one under a previous process (a restart
     # under the same BRIDGE_REPLICA_ID): then its owner is gone, exactly as if it had died.
-    owner = await node.owner_of(entry)
-    movable = entry.engine == "protocol" and not entry.state.terminal
+    # A finished enrollment has no verdict pending: no need to make sure its owner is gone.
+    owner = await node.owner_of(entry, confirm=not entry.state.terminal)
+    movable = _movable(entry)
     if owner is not None and not (movable and entry.handed_over):
         raise Forward(owner.advertise_url, entry)
     if movable and node.draining:
@@ -198,54 +200,104 @@ class Forwarder:
             content=await request.body(),
             timeout=httpx.Timeout(None, connect=2.0) if streaming else None,
         )
+        if streaming:
+            return await self._relay_stream(request, outgoing, target.entry)
+        # The owner's heartbeat is watched while it holds the request: one that stalls (or dies with the
+        # connection left open) would otherwise keep the caller waiting for the whole step timeout.
+        fetch = asyncio.ensure_future(self._fetch(outgoing))
+        watch = asyncio.ensure_future(self._owner_gone(target.entry))
+        try:
+            await asyncio.wait({fetch, watch}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (fetch, watch):
+                task.cancel()
+            await asyncio.gather(fetch, watch, return_exceptions=True)
+        try:
+            if fetch.cancelled():
+                raise httpx.ReadTimeout("the owner stopped beating while it held the request")
+            status, kept, body = fetch.result()
+        except httpx.TransportError as exc:
+            if target.url == self._node.heartbeat.info.advertise_url:  # this replica, after adopting
+                message = "the enrollment could not be run here; try again shortly"
+                return _error(503, "store_unavailable", message, target.entry.id, retry_after=1)
+            reached = not isinstance(exc, httpx.ConnectError)
+            return await self._owner_down(request, target.entry, reached=reached)
+        return Response(body, status_code=status, headers=kept)
+
+    async def _fetch(self, outgoing: httpx.Request) -> tuple[int, dict[str, str], bytes]:
+        upstream = await self._client.send(outgoing, stream=True)
+        try:
+            body = await upstream.aread()
+        finally:
+            await upstream.aclose()
+        kept = {k: v for k, v in upstream.headers.items() if k.lower() not in _HOP_RESPONSE}
+        return upstream.status_code, kept, body
+
+    async def _owner_gone(self, entry: Entry) -> None:
+        """Returns once the owner's heartbeat has run out (checked every half TTL; Redis trouble waits)."""
+        node = self._node
+        while True:
+            await asyncio.sleep(node.settings.heartbeat_ttl_s / 2)
+            with contextlib.suppress(StoreUnavailableError):
+                if await node.owner_of(entry, confirm=True) is None:
+                    return
+
+    async def _relay_stream(self, request: Request, outgoing: httpx.Request, entry: Entry) -> Response:
         try:
             upstream = await self._client.send(outgoing, stream=True)
+        except httpx.ConnectError:
+            return await self._owner_down(request, entry, reached=False)
         except httpx.TransportError:
-            # The owner does not answer: wait for its heartbeat to run out rather than answer a bare 502.
-            return await self._owner_down(request, target.entry)
+            return await self._owner_down(request, entry, reached=True)
         kept = {k: v for k, v in upstream.headers.items() if k.lower() not in _HOP_RESPONSE}
-        if not streaming:
-            try:
-                body = await upstream.aread()
-            except httpx.TransportError:
-                return await self._owner_down(request, target.entry)
-            finally:
-                await upstream.aclose()
-            return Response(body, status_code=upstream.status_code, headers=kept)
-        return StreamingResponse(
-            self._stream(upstream, target.entry), status_code=upstream.status_code, headers=kept
-        )
+        stream = self._stream(upstream, entry)
+        return StreamingResponse(stream, status_code=upstream.status_code, headers=kept)
 
     async def _stream(self, upstream: httpx.Response, entry: Entry) -> AsyncIterator[bytes]:
         try:
             async for chunk in upstream.aiter_raw():
                 yield chunk
         except httpx.TransportError:
-            # The owner went away mid-stream: end the stream the way the enrollment ended.
-            lost = await self._wait_for_verdict(entry)
-            if lost is not None:
+            # The owner went away mid-stream: a browser enrollment's stream ends the way it ended; a
+            # protocol enrollment's just ends (read again, it is served by the replica adopting it).
+            gone = await self._wait_for_verdict(entry)
+            if gone is not None and not _movable(gone):
+                lost = await self._node.mark_lost(gone)
                 yield _sse("state", 1_000_000, _state_event(lost.view)).encode()
         finally:
             await upstream.aclose()
 
     async def _wait_for_verdict(self, entry: Entry) -> Entry | None:
-        """Polls the owner's heartbeat until it runs out; the enrollment, marked lost, or None if the owner
-        came back (a network blip)."""
+        """Polls the owner's heartbeat until it runs out; the enrollment as the directory has it then, or
+        None if the owner came back (a network blip)."""
         node = self._node
         deadline = asyncio.get_running_loop().time() + node.settings.heartbeat_ttl_s + 2
         while asyncio.get_running_loop().time() < deadline:
-            if await node.owner_of(entry) is None:
-                fresh = await node.directory.get(entry.id) or entry
-                return await node.mark_lost(fresh)
+            if await node.owner_of(entry, confirm=True) is None:
+                return await node.directory.get(entry.id) or entry
             await asyncio.sleep(0.25)
         return None
 
-    async def _owner_down(self, request: Request, entry: Entry) -> Response:
-        lost = await self._wait_for_verdict(entry)
-        if lost is None:
+    async def _owner_down(self, request: Request, entry: Entry, *, reached: bool) -> Response:
+        """The owner did not answer. A browser enrollment is lost with it; a protocol one is adopted here,
+        and the request run here when that is safe: it never reached the owner, or it only reads."""
+        node = self._node
+        gone = await self._wait_for_verdict(entry)
+        if gone is None:
             message = "the replica holding this enrollment does not answer; try again shortly"
             return _error(503, "store_unavailable", message, entry.id, retry_after=2)
-        return _settled_response(request, lost)
+        if not _movable(gone):
+            return _settled_response(request, await node.mark_lost(gone))
+        adopted = await node.adopt(gone)
+        if adopted is not None and (not reached or request.method == "GET"):
+            here = node.heartbeat.info.advertise_url
+            return await self.relay(request, Forward(here, gone))  # answered by this replica itself
+        message = "the replica running this enrollment went away during the step; read it, then retry"
+        return _error(503, "store_unavailable", message, entry.id, retry_after=1)
+
+
+def _movable(entry: Entry) -> bool:
+    return entry.engine == "protocol" and not entry.state.terminal
 
 
 def install(app: FastAPI) -> None:
