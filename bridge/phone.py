@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 
 import phonenumbers
 
@@ -29,8 +30,9 @@ class PhoneNumber:
         main = phonenumbers.region_code_for_country_code(self.country_code)
         return [self.region] + ([main] if main not in ("ZZ", self.region) else [])
 
-    @property
+    @cached_property
     def masked(self) -> str:
+        # Cached: every view of the enrollment shows it, and ``mask`` parses the number (~90 us).
         return mask(self.e164)
 
 
