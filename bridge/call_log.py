@@ -128,6 +128,20 @@ class CallLog:
         self._pending.add(task)
         task.add_done_callback(self._pending.discard)
 
+    def restore(self, earlier: list[CapturedCall]) -> None:
+        """Puts ``earlier`` (calls captured by the replica that ran this enrollment until now) before the
+        calls recorded here, numbered on from them, so a reader's ``after`` cursor still works."""
+        if not earlier:
+            return
+        base = earlier[-1].seq
+        mine = [c.model_copy(update={"seq": base + n}) for n, c in enumerate(self._calls, start=1)]
+        self._calls.clear()
+        self._calls.extend([*earlier, *mine])
+        self._seq = base + len(mine)
+        self.total += len(earlier)
+        self.blocked += sum(c.kind == "blocked" for c in earlier)
+        self._changed.set()
+
     def forget_raw(self) -> None:
         """Unredacted responses were only needed to drive the widget; do not keep them around."""
         self.raw_responses.clear()

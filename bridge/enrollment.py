@@ -131,9 +131,16 @@ class EnrollmentSession:
     def engine_session(self) -> EngineSession:
         return self._engine
 
-    def restore(self, record: m.Enrollment, phone: PhoneNumber | None, driver: WidgetDriver) -> None:
+    def restore(
+        self,
+        record: m.Enrollment,
+        phone: PhoneNumber | None,
+        driver: WidgetDriver,
+        calls: list[m.CapturedCall] | None = None,
+    ) -> None:
         """Goes on from ``record``, an enrollment another replica ran until now (cluster mode), with the
-        ``driver`` that resumed its protocol state here."""
+        ``driver`` that resumed its protocol state here and the ``calls`` captured there."""
+        self._calls.restore(calls or [])
         self.state, self.channel, self.phone = record.state, record.channel, phone
         self.created_at, self._updated_at = record.created_at, record.updated_at
         self._expires_at = record.expires_at
@@ -243,6 +250,10 @@ class EnrollmentSession:
         if png is None:
             raise StepOutOfOrderError("this enrollment's engine shows no page", enrollment_id=self.id)
         return png
+
+    def recorded_calls(self, seq: int) -> list[m.CapturedCall]:
+        """Calls recorded after ``seq`` so far, without waiting for those still being read."""
+        return self._calls.after(seq)
 
     async def calls_after(self, seq: int, limit: int | None = None) -> list[m.CapturedCall]:
         """Captured calls after ``seq``, once every finished call has been recorded."""

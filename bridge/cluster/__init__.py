@@ -38,8 +38,8 @@ HTTP behaviour
   that may have half-run on the dead owner answers ``503`` with ``Retry-After: 1`` instead.
 - Protocol enrollments: their state (a few KiB, never logged) is written to Redis after every step; when
   their owner is dead or has drained, the replica that gets the next request adopts them under a Redis
-  lock per enrollment and runs the step. Nothing is lost between steps. Captured calls before the move
-  stay with the old replica (``GET .../calls`` lists those made since). The owner runs each protocol
+  lock per enrollment and runs the step. Nothing is lost between steps, captured calls included: they
+  are appended to a Redis list after every step, and the adopter serves them, numbered on. The owner runs each protocol
   step under the same lock and only while the directory still names it: a replica that stalled past its
   heartbeat and had the enrollment adopted meanwhile sends the step on to the adopter and drops its copy.
 - ``GET /v1/enrollments`` lists from the directory (every replica's enrollments).

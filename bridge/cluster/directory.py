@@ -47,12 +47,18 @@ class Directory:
         # An entry outlives its enrollment's longest life plus its retention, then Redis forgets it.
         self._keep_ms = int(keep_s * 1000)
 
-    async def put(self, entry: Entry, protocol_state: str | None = None) -> None:
-        """Writes ``entry`` (and a protocol enrollment's state, a secret kept only here) in one round trip."""
+    async def put(
+        self, entry: Entry, protocol_state: str | None = None, new_calls: list[str] | None = None
+    ) -> None:
+        """Writes ``entry`` (and a protocol enrollment's state, a secret kept only here, and the calls it
+        captured since the last write) in one round trip."""
         redis, keys = self._store.redis, self._keys
         with self._store.guard("writing the directory"):
             async with redis.pipeline(transaction=True) as pipe:
                 pipe.set(keys.enrollment(entry.id), entry.model_dump_json(), px=self._keep_ms)
+                if new_calls:
+                    pipe.rpush(keys.calls(entry.id), *new_calls)
+                    pipe.pexpire(keys.calls(entry.id), self._keep_ms)
                 pipe.zadd(keys.enrollments, {entry.id: entry.view.created_at.timestamp()})
                 if entry.state.terminal:
                     pipe.zrem(keys.open_enrollments, entry.id)
@@ -73,6 +79,14 @@ class Directory:
         with self._store.guard("reading a protocol state"):
             raw: str | None = await self._store.redis.get(self._keys.protocol_state(enrollment_id))
         return raw
+
+    async def calls(self, enrollment_id: str) -> list[m.CapturedCall]:
+        """The calls a protocol enrollment captured on the replicas that ran it, in order."""
+        with self._store.guard("reading captured calls"):
+            # redis-py types list reads as maybe-synchronous; on the asyncio client they are awaitables.
+            key = self._keys.calls(enrollment_id)
+            raws: list[str] = await self._store.redis.lrange(key, 0, -1)  # type: ignore[misc]
+        return [m.CapturedCall.model_validate_json(raw) for raw in raws]
 
     async def all(self) -> list[Entry]:
         """Every enrollment still known, oldest first; ids whose entry expired are dropped from the index."""

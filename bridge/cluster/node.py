@@ -83,6 +83,7 @@ class ClusterNode:
         registry.on_change = self.publish
         registry.step_guard = self.fence
         self._fenced: set[str] = set()  # protocol enrollments running a step under their lock here
+        self._calls_written: dict[str, int] = {}  # per protocol enrollment: the last call seq in Redis
         self._letting_go: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
@@ -200,9 +201,19 @@ class ClusterNode:
 
     async def _put(self, session: EnrollmentSession, *, handed_over: bool = False) -> None:
         saved = self.saved_of(session)
+        new_calls: list[m.CapturedCall] = []
+        if isinstance(session.engine_session, ProtocolSession):
+            # Its calls follow it to whichever replica runs it next: only those not written yet.
+            new_calls = session.recorded_calls(self._calls_written.get(session.id, 0))
         await self.directory.put(
-            self.entry_of(session, handed_over=handed_over), saved.model_dump_json() if saved else None
+            self.entry_of(session, handed_over=handed_over),
+            saved.model_dump_json() if saved else None,
+            [call.model_dump_json() for call in new_calls],
         )
+        if new_calls:
+            self._calls_written[session.id] = new_calls[-1].seq
+        if session.state.terminal:
+            self._calls_written.pop(session.id, None)
 
     async def owner_of(self, entry: Entry, *, confirm: bool = False) -> ReplicaInfo | None:
         """The live replica holding ``entry``; None when it is gone (or is this replica, which no longer
@@ -324,7 +335,9 @@ class ClusterNode:
             except BaseException:
                 await session.finish(m.EnrollmentState.FAILED, OutcomeCode.REPLICA_LOST)
                 raise
-            session.restore(fresh.view, parse_e164(saved.phone) if saved.phone else None, driver)
+            calls = await self.directory.calls(entry.id)
+            session.restore(fresh.view, parse_e164(saved.phone) if saved.phone else None, driver, calls)
+            self._calls_written[entry.id] = calls[-1].seq if calls else 0  # those already in Redis
             if saved.inbox_key is not None and isinstance(self.registry.inbox, ClusterInbox):
                 self.registry.inbox.take_over(saved.inbox_key)
             session.resume_inbox_wait()

@@ -55,6 +55,11 @@ class Keys:
     def protocol_state(self, enrollment_id: str) -> str:
         return f"{self.prefix}pstate:{enrollment_id}"
 
+    def calls(self, enrollment_id: str) -> str:
+        """List of a protocol enrollment's captured calls (redacted as captured), appended after each step
+        so that the replica adopting it serves them too."""
+        return f"{self.prefix}calls:{enrollment_id}"
+
     def lock(self, enrollment_id: str) -> str:
         return f"{self.prefix}lock:{enrollment_id}"
 

@@ -234,6 +234,9 @@ def test_a_replica_stalled_past_its_heartbeat_sends_on_the_steps_of_what_was_ado
     assert {job.engine for job in jobs} == {"protocol"}
     for job, enrollment in zip(jobs, _start_on(cluster, 0, jobs), strict=True):
         job.id = enrollment["id"]
+    with cluster.api(cluster.replica_url(0)) as api:
+        before = {job.id: api.get(f"/v1/enrollments/{job.id}/calls").json()["calls"] for job in jobs}
+    assert all(before.values()), "the start captured the widget's calls"
     stalled = cluster.replica(0)
     stalled.signal(signal.SIGSTOP)
     try:
@@ -258,6 +261,12 @@ def test_a_replica_stalled_past_its_heartbeat_sends_on_the_steps_of_what_was_ado
         assert answer.status_code == 200, answer.text
         assert answer.headers["X-Bridge-Replica"] == cluster.replica_id(1), "run by the adopter"
         _assert_completed(job, answer.json())
+        # The calls captured before the move moved with it: one log, numbered on.
+        with cluster.api() as api:
+            calls = api.get(f"/v1/enrollments/{job.id}/calls").json()["calls"]
+        assert calls[: len(before[job.id])] == before[job.id]
+        assert len(calls) > len(before[job.id]), "the code step's calls, made by the adopter"
+        assert [c["seq"] for c in calls] == list(range(1, len(calls) + 1))
     _assert_tenant_enrolled_the_right_phone(cluster, jobs)
 
 
