@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,18 @@ def bridge_settings(tmp: Path, *tenant_ports: int, **overrides: Any) -> BridgeSe
         **overrides,
     }
     return BridgeSettings(**values)
+
+
+@contextmanager
+def own_bridge(bridge_host: BridgeHost, tmp: Path, *tenant_ports: int) -> Iterator[httpx.Client]:
+    """A bridge of a test's own whose allowlist names ``tenant_ports`` (the shared one names the fake's),
+    and a client holding the suite's token."""
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    with (
+        bridge_host.serve(bridge_settings(tmp, *tenant_ports)) as server,
+        httpx.Client(base_url=server.base_url, headers=headers, timeout=60) as client,
+    ):
+        yield client
 
 
 @pytest.fixture(scope="session")

@@ -17,7 +17,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from bridge.serving import ServerThread
-from tests.api.conftest import TOKEN, bridge_settings
+from tests.api.conftest import own_bridge
 from tests.api.imitation import drive_full_script
 from tests.hosting import BridgeHost
 
@@ -104,13 +104,7 @@ def other_widget() -> Iterator[ServerThread]:
 
 @pytest.fixture
 def api(bridge_host: BridgeHost, tmp_path: Path, other_widget: ServerThread) -> Iterator[httpx.Client]:
-    """A bridge of its own whose allowlist names this widget's port (the shared one names the fake's)."""
-    with (
-        bridge_host.serve(bridge_settings(tmp_path, other_widget.port)) as server,
-        httpx.Client(
-            base_url=server.base_url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=60
-        ) as client,
-    ):
+    with own_bridge(bridge_host, tmp_path, other_widget.port) as client:
         yield client
 
 
