@@ -67,10 +67,14 @@ def workers_for(clients: int) -> int:
 
 
 def _run_job(job: Job, conn: Connection) -> None:
-    """In the worker: connect every client, report ready, wait for the start signal, run, report."""
+    """In the worker: log every client in, report ready, wait for the start signal, run, report.
+
+    The clients wait for the parent's signal, not only for each other: the parent starts its clock
+    when every worker is ready, and no enrollment may run before that."""
     outcome = Outcome()
     lock = threading.Lock()
     ready = threading.Barrier(len(job.phones) + 1, timeout=job.timeout_s)
+    start, off = threading.Event(), threading.Event()
 
     def client(numbers: list[Phone]) -> None:
         api = KeepAlive(job.bridge_url, {"Authorization": f"Bearer {job.token}"})
@@ -78,11 +82,17 @@ def _run_job(job: Job, conn: Connection) -> None:
         try:
             try:
                 fake.login()  # before the clock starts, like a client's login
-            except BaseException as exc:
+            except RUN_FAILURES as exc:
                 outcome.error = f"{type(exc).__name__}: {str(exc)[:200]}"
                 ready.abort()  # release the others now instead of at the barrier's timeout
-                raise
-            ready.wait()
+                return
+            try:
+                ready.wait()
+            except threading.BrokenBarrierError:
+                return  # another client of this worker could not log in: the level is off
+            start.wait()
+            if off.is_set():
+                return
             for phone in numbers:
                 try:
                     ms = enroll(api, fake, fake.create_ticket(), phone, job.engine)
@@ -100,7 +110,7 @@ def _run_job(job: Job, conn: Connection) -> None:
     for thread in threads:
         thread.start()
     try:
-        ready.wait()  # every client of this worker is connected
+        ready.wait()  # every client of this worker is logged in and waiting for ``start``
     except threading.BrokenBarrierError:
         for thread in threads:
             thread.join()
@@ -108,10 +118,13 @@ def _run_job(job: Job, conn: Connection) -> None:
         return
     conn.send("ready")
     if conn.recv() != _GO:
-        return  # another worker failed: the level is off
+        off.set()  # another worker failed: the level is called off
     cpu0 = time.process_time()
+    start.set()
     for thread in threads:
         thread.join()
+    if off.is_set():
+        return
     outcome.cpu_s = time.process_time() - cpu0
     conn.send(outcome)
 
