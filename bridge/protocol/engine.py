@@ -62,7 +62,7 @@ class ProtocolSession:
             service_url=self.service_url,
             artifacts=self._artifacts,
             max_body_bytes=self._settings.capture_max_body_bytes,
-            transport=self._pool,
+            transport=self._pool.lease() if self._pool is not None else None,
         )
         return self.driver
 
@@ -77,7 +77,7 @@ class ProtocolSession:
             redactor=self._redactor,
             artifacts=self._artifacts,
             max_body_bytes=self._settings.capture_max_body_bytes,
-            transport=self._pool,
+            transport=self._pool.lease() if self._pool is not None else None,
         )
         return self.driver
 
