@@ -200,8 +200,9 @@ def throughput(target: concurrency.Target, phones: Phones, sizes: Sizes) -> dict
     out: dict[str, Any] = {}
     for engine in ENGINES:
         levels = []
+        min_runs = sizes.protocol_level_min_runs if engine == "protocol" else sizes.level_min_runs
         for clients in sizes.engine_levels:
-            rounds = concurrency.rounds_for(clients, sizes.level_min_runs, sizes.min_rounds)
+            rounds = concurrency.rounds_for(clients, min_runs, sizes.min_rounds)
             level = concurrency.run_level(replace(target, engine=engine), phones, clients, rounds)
             levels.append(level.as_json())
         out[engine] = levels

@@ -24,8 +24,11 @@ class Sizes:
     # for the memory figure (under the benchmark bridge's session limit).
     engine_runs: int = 20
     engine_open: int = 48
-    # Throughput of each engine at these client counts (the figure is at 16).
+    # Throughput of each engine at these client counts (the figure is at 16); the protocol
+    # engine's levels run at least this many enrollments (at thousands a minute, ``level_min_runs``
+    # would be a fraction of a second, a few CPU ticks).
     engine_levels: tuple[int, ...] = (1, 4, 16)
+    protocol_level_min_runs: int = 480
     # The cluster run: protocol enrollments through haproxy by this many clients, about
     # ``cluster_runs`` per replica count split over ``cluster_rounds`` alternating measurements, and
     # pairs of phone steps (one sent to the owner, one forwarded) for the forwarding overhead.
@@ -46,6 +49,7 @@ QUICK = Sizes(
     20,
     engine_runs=8,
     engine_open=48,
+    protocol_level_min_runs=160,
     cluster_runs=160,
     cluster_rounds=2,
     forward_pairs=20,
@@ -62,6 +66,7 @@ TINY = Sizes(
     engine_runs=1,
     engine_open=2,
     engine_levels=(1,),
+    protocol_level_min_runs=1,
     cluster_clients=2,
     cluster_runs=4,
     cluster_rounds=1,
