@@ -39,9 +39,10 @@ HTTP behaviour
 - Protocol enrollments: their state (a few KiB, never logged) is written to Redis after every step; when
   their owner is dead or has drained, the replica that gets the next request adopts them under a Redis
   lock per enrollment and runs the step. Nothing is lost between steps, captured calls included: they
-  are appended to a Redis list after every step, and the adopter serves them, numbered on. The owner runs each protocol
-  step under the same lock and only while the directory still names it: a replica that stalled past its
-  heartbeat and had the enrollment adopted meanwhile sends the step on to the adopter and drops its copy.
+  are appended to a Redis list after every step, and the adopter serves them, numbered on. The owner
+  runs each protocol step under the same lock and only while the directory still names it: a replica
+  that stalled past its heartbeat and had the enrollment adopted meanwhile sends the step on to the
+  adopter and drops its copy.
 - ``GET /v1/enrollments`` lists from the directory (every replica's enrollments).
 - ``POST /v1/otp-inbox`` works on any replica: replay protection and messages live in Redis, and each
   accepted code is published so the replica where the enrollment waits receives it.
