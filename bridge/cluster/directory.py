@@ -13,7 +13,7 @@ from datetime import datetime
 from pydantic import BaseModel
 
 from bridge import models as m
-from bridge.cluster.store import Store
+from bridge.cluster.store import Store, stop_task
 from bridge.engine import EngineName
 from bridge.errors import StoreUnavailableError
 
@@ -142,9 +142,7 @@ class Heartbeat:
     async def stop(self) -> None:
         """Stops beating and removes the key: the others see this replica gone at once."""
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await stop_task(self._task)
         with contextlib.suppress(StoreUnavailableError), self._store.guard("removing the heartbeat"):
             await self._store.redis.delete(self._store.keys.replica(self.info.replica_id))
 

@@ -14,7 +14,7 @@ from collections.abc import Coroutine
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bridge.cluster.store import Store, done
+from bridge.cluster.store import Store, done, stop_task
 from bridge.errors import InvalidRequestError, MessageReplayedError, StoreUnavailableError
 from bridge.inbox import (
     CLOCK_SKEW_S,
@@ -196,6 +196,4 @@ class ClusterInbox(OtpInbox):
     async def close(self) -> None:
         for task in [self._listener, *self._tasks]:
             if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+                await stop_task(task)

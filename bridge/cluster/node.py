@@ -17,7 +17,7 @@ from bridge import models as m
 from bridge.cluster.directory import Directory, Entry, Heartbeat, ReplicaInfo
 from bridge.cluster.inbox import ClusterInbox
 from bridge.cluster.limits import SharedRateLimiter, SharedTokenCap
-from bridge.cluster.store import Store
+from bridge.cluster.store import Store, stop_task
 from bridge.enrollment import EnrollmentSession
 from bridge.errors import EnrollmentNotFoundError, StepOutOfOrderError, StoreUnavailableError
 from bridge.outcomes import OutcomeCode
@@ -96,9 +96,7 @@ class ClusterNode:
 
     async def close(self) -> None:
         if self._sweeper is not None:
-            self._sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._sweeper
+            await stop_task(self._sweeper)
         await self.heartbeat.stop()
         if isinstance(self.registry.inbox, ClusterInbox):
             await self.registry.inbox.close()

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import logging
 from collections.abc import Awaitable, Iterator
@@ -90,6 +91,24 @@ class Keys:
         return f"{self.prefix}rate:{key}:{window}"
 
 
+def _raise_if_cancelled(exc: BaseException) -> None:
+    """A cancellation that lands while a Redis read is timing out can come out of redis-py as a timeout
+    error, the cancellation swallowed; a loop that outlives Redis errors would then never end (a replica
+    hung at shutdown that way). A task asked to stop is stopped."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError from exc
+
+
+async def stop_task(task: asyncio.Task[None], within_s: float = 5.0) -> None:
+    """Cancels a background loop and waits for it, but never longer than ``within_s``: shutdown must not
+    hang on a loop that failed to notice (see ``_raise_if_cancelled``)."""
+    task.cancel()
+    await asyncio.wait({task}, timeout=within_s)
+    if not task.done():
+        log.warning("a background task did not stop when asked: %s", task.get_name())
+
+
 class Store:
     """One Redis client for the replica; ``guard()`` around every use turns Redis trouble into 503s."""
 
@@ -112,6 +131,7 @@ class Store:
         try:
             yield
         except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+            _raise_if_cancelled(exc)
             if self.available:
                 log.warning("redis unavailable while %s: %s", what, type(exc).__name__)
             self.available = False
@@ -119,6 +139,7 @@ class Store:
                 "the shared store (Redis) is not answering; try again shortly", retry_after=RETRY_AFTER_S
             ) from exc
         except RedisError as exc:
+            _raise_if_cancelled(exc)
             log.warning("redis error while %s: %s", what, type(exc).__name__)
             raise StoreUnavailableError(
                 "the shared store (Redis) refused a request", retry_after=RETRY_AFTER_S

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -11,7 +12,7 @@ import pytest
 from bridge import models as m
 from bridge.cluster.directory import Directory, Entry, Heartbeat, ReplicaInfo
 from bridge.cluster.limits import SharedTokenCap
-from bridge.cluster.store import Store
+from bridge.cluster.store import Store, stop_task
 from bridge.errors import SessionLimitError, StoreUnavailableError
 from tests.cluster.redis_server import RedisServer
 
@@ -169,5 +170,33 @@ async def test_a_reservation_lapses_and_a_dead_replica_s_enrollments_do_not_coun
             await cap.reserve(owner, 1)
         await asyncio.sleep(0.7)  # the replica that reserved it never released it (it died mid-start)
         assert await cap.reserve(owner, 1)
+    finally:
+        await store.close()
+
+
+async def test_a_loop_that_outlives_redis_errors_still_stops_when_cancelled() -> None:
+    """redis-py can turn a cancellation that lands as a read times out into a timeout error; a loop that
+    goes on after Redis errors (heartbeat, sweep, inbox) then never ended, and the replica hung at
+    shutdown. A Redis error in a task asked to stop is that cancellation."""
+    server = RedisServer().start()
+    store = Store(server.url, prefix="t6:", timeout_s=0.5)
+    server.stop()
+    rounds = 0
+
+    async def outlives_redis() -> None:
+        nonlocal rounds
+        while True:
+            rounds += 1
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.sleep(10)  # the cancellation lost here, as redis-py may lose it
+            with contextlib.suppress(StoreUnavailableError), store.guard("reading"):
+                await store.redis.get("anything")
+
+    try:
+        task = asyncio.get_running_loop().create_task(outlives_redis())
+        await asyncio.sleep(0.05)
+        await stop_task(task, within_s=5)
+        assert task.cancelled()
+        assert rounds == 1
     finally:
         await store.close()
