@@ -132,7 +132,9 @@ class Heartbeat:
         while True:
             with contextlib.suppress(StoreUnavailableError):  # Store.guard logged it; retried next beat
                 await self.beat()
-            await asyncio.sleep(self.interval_s)
+            # While Redis is away, retried often: a Redis that comes back empty has no heartbeat of this
+            # replica, and the others must not read that as its death for longer than a moment.
+            await asyncio.sleep(self.interval_s if self._store.available else 0.2)
 
     async def set_draining(self) -> None:
         self.info = self.info.model_copy(update={"draining": True})
