@@ -93,6 +93,12 @@ class Bed:
             if enrollment["state"] in ("starting", "awaiting_phone", "awaiting_code"):
                 self.admin.delete(f"/v1/enrollments/{enrollment['id']}")
 
+    def start_inbox(self, api: httpx.Client, phone: str) -> dict[str, Any]:
+        """Starts an inbox-mode enrollment of ``phone`` on a fresh ticket with ``api``'s token."""
+        body = {"ticket_url": self.fake.create_ticket()["ticket_url"], "phone_number": phone}
+        response: dict[str, Any] = api.post("/v1/enrollments", json={**body, "code_source": "inbox"}).json()
+        return response
+
     def post_message(self, **fields: Any) -> httpx.Response:
         """A message to the inbox as the tenant's Action sends it, signed with the inbox secret."""
         body = json.dumps(message(**fields)).encode()

@@ -22,28 +22,14 @@ def test_a_refused_phone_request_leaves_the_stored_phone_and_steals_no_code(bed:
     machine refuses, resends, and waits for V's code. Now the refused request changes nothing, V gets its
     own code and completes, and X never sees a code."""
     bed.fake.settings(forward_sms=False)  # X's own codes never arrive: it stays waiting
-    x = bed.b.post(
-        "/v1/enrollments",
-        json={
-            "ticket_url": bed.fake.create_ticket()["ticket_url"],
-            "phone_number": OTHER_PHONE,
-            "code_source": "inbox",
-        },
-    ).json()
+    x = bed.start_inbox(bed.b, OTHER_PHONE)
     refused = bed.b.post(f"/v1/enrollments/{x['id']}/phone", json={"phone_number": PHONE})
     assert (refused.status_code, refused.json()["error"]["code"]) == (409, "step_out_of_order")
     after = bed.b.get(f"/v1/enrollments/{x['id']}").json()
     assert after["phone_number"] == x["phone_number"] == "+1******0188"
     assert bed.b.post(f"/v1/enrollments/{x['id']}/resend").status_code == 200
     bed.fake.settings(forward_sms=True)
-    v = bed.a.post(
-        "/v1/enrollments",
-        json={
-            "ticket_url": bed.fake.create_ticket()["ticket_url"],
-            "phone_number": PHONE,
-            "code_source": "inbox",
-        },
-    ).json()
+    v = bed.start_inbox(bed.a, PHONE)
     done = wait_until(bed.a, v["id"], lambda body: body["state"] == "completed")
     assert done["state"] == "completed", done
     x_now = bed.b.get(f"/v1/enrollments/{x['id']}").json()
@@ -117,14 +103,7 @@ def test_a_message_for_another_user_is_not_used(bed: Bed) -> None:
 
 def test_login_challenge_codes_are_not_enrollment_codes(bed: Bed) -> None:
     bed.fake.settings(forward_sms=False)
-    body = bed.a.post(
-        "/v1/enrollments",
-        json={
-            "ticket_url": bed.fake.create_ticket()["ticket_url"],
-            "phone_number": PHONE,
-            "code_source": "inbox",
-        },
-    ).json()
+    body = bed.start_inbox(bed.a, PHONE)
     code = bed.fake.latest_code(PHONE)
     login = bed.post_message(code=code, action="second-factor-authentication")
     assert login.json() == {"accepted": True, "matched": False}
@@ -134,14 +113,7 @@ def test_login_challenge_codes_are_not_enrollment_codes(bed: Bed) -> None:
 
 def test_after_a_resend_the_new_code_reaches_the_new_wait(bed: Bed) -> None:
     bed.fake.settings(forward_sms=False)
-    body = bed.a.post(
-        "/v1/enrollments",
-        json={
-            "ticket_url": bed.fake.create_ticket()["ticket_url"],
-            "phone_number": PHONE,
-            "code_source": "inbox",
-        },
-    ).json()
+    body = bed.start_inbox(bed.a, PHONE)
     first = bed.fake.latest_code(PHONE)
     assert bed.a.post(f"/v1/enrollments/{body['id']}/resend").json()["state"] == "awaiting_code"
     latest = bed.fake.latest_code(PHONE)
@@ -156,14 +128,7 @@ def test_after_a_resend_the_new_code_reaches_the_new_wait(bed: Bed) -> None:
 def test_forwarded_resend_is_not_lost(bed: Bed) -> None:
     """With the tenant forwarding, a resend's code arrives during the resend step itself."""
     bed.fake.settings(forward_sms=False)
-    body = bed.a.post(
-        "/v1/enrollments",
-        json={
-            "ticket_url": bed.fake.create_ticket()["ticket_url"],
-            "phone_number": PHONE,
-            "code_source": "inbox",
-        },
-    ).json()
+    body = bed.start_inbox(bed.a, PHONE)
     bed.fake.settings(forward_sms=True)
     bed.a.post(f"/v1/enrollments/{body['id']}/resend")
     done = wait_until(bed.a, body["id"], lambda b: b["state"] == "completed")
