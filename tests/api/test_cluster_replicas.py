@@ -198,6 +198,15 @@ def _read_entry(redis: RedisServer, eid: str) -> Entry | None:
     return asyncio.run(read())
 
 
+def _start_inbox(api: httpx.Client, fake: FakeTenantClient) -> tuple[dict[str, str], str]:
+    """An inbox-mode enrollment of ``PHONE`` on a fresh ticket: the ticket and the enrollment's id."""
+    ticket = fake.create_ticket()
+    body = {"ticket_url": ticket["ticket_url"], "phone_number": PHONE, "code_source": "inbox"}
+    made = api.post("/v1/enrollments", json=body)
+    assert made.status_code == 201, made.text
+    return ticket, made.json()["id"]
+
+
 def _signed(code: str, **extra: str) -> tuple[bytes, dict[str, str]]:
     message = {
         "recipient": PHONE,
@@ -226,11 +235,7 @@ def test_a_code_posted_to_any_replica_reaches_the_enrollment_once(
 ) -> None:
     a, b = pair
     with _client(a) as on_a, _client(b) as on_b:
-        ticket = fake.create_ticket()
-        body = {"ticket_url": ticket["ticket_url"], "phone_number": PHONE, "code_source": "inbox"}
-        made = on_a.post("/v1/enrollments", json=body)
-        assert made.status_code == 201, made.text
-        eid = made.json()["id"]
+        ticket, eid = _start_inbox(on_a, fake)
         stranger, headers = _signed("111111", recipient="+14155550999")
         assert on_b.post("/v1/otp-inbox", content=stranger, headers=headers).json()["matched"] is False
         message, headers = _signed(fake.latest_code(PHONE))
@@ -264,11 +269,7 @@ def test_an_inbox_enrollment_handed_over_by_drain_completes_with_no_request_at_a
 ) -> None:
     a, b = pair
     with _client(a) as on_a, _client(b) as on_b:
-        ticket = fake.create_ticket()
-        body = {"ticket_url": ticket["ticket_url"], "phone_number": PHONE, "code_source": "inbox"}
-        made = on_a.post("/v1/enrollments", json=body)
-        assert made.status_code == 201, made.text
-        eid = made.json()["id"]
+        ticket, eid = _start_inbox(on_a, fake)
         _drain(a, bridge_host)
         # The code arrives at once, before any replica has adopted the enrollment: it is kept for it.
         message, headers = _signed(fake.latest_code(PHONE))
