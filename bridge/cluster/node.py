@@ -193,6 +193,7 @@ class ClusterNode:
             extra={"enrollment_id": session.id},
         )
         self._handed_over.add(session.id)
+        self._calls_written.pop(session.id, None)
         task = asyncio.get_running_loop().create_task(session.dispose())
         self._letting_go.add(task)
         task.add_done_callback(self._letting_go.discard)
@@ -265,7 +266,7 @@ class ClusterNode:
         adopted = 0
         missing: set[str] = set()
         for entry in await self.directory.open():
-            if entry.state.terminal or entry.id in self._handed_over or self.holds(entry.id):
+            if entry.id in self._handed_over or self.holds(entry.id):
                 continue
             owner = await self.owner_of(entry)
             if owner is not None and not entry.handed_over:
@@ -356,6 +357,7 @@ class ClusterNode:
         if saved is not None and saved.inbox_key and isinstance(self.registry.inbox, ClusterInbox):
             self.registry.inbox.keep(saved.inbox_key)  # its code goes to whoever adopts it
         self._handed_over.add(session.id)
+        self._calls_written.pop(session.id, None)
         await session.dispose()
 
 
